@@ -1,0 +1,89 @@
+"""Test cases: the public ones that ship with the package, and hidden ones made on demand.
+
+Public cases are stored with their expected outputs in `data/<assignment>.npz`, so a
+student's public check needs numpy only and answers at once. The file is written by
+`rnn-course references` from the PyTorch references, and a test recomputes it.
+Hidden cases are made from a seed that only the instructor's notebook holds; their
+expected outputs are computed by PyTorch when they are needed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from . import registry
+
+DATA_DIR = Path(__file__).parent / "data"
+
+
+@dataclass(frozen=True)
+class Case:
+    function: str
+    kind: str  # "public" or "hidden"
+    seed: int
+    index: int
+    inputs: dict
+    expected: list | None  # None until computed (hidden cases)
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} case {self.index}"
+
+    def describe_inputs(self) -> str:
+        parts = []
+        for k, v in self.inputs.items():
+            parts.append(f"{k}: {np.shape(v)}" if isinstance(v, np.ndarray) else f"{k}={v!r}")
+        return ", ".join(parts)
+
+
+def data_path(assignment: str) -> Path:
+    return DATA_DIR / f"{assignment}.npz"
+
+
+def _to_python(value: np.ndarray):
+    return value.item() if value.ndim == 0 else value
+
+
+def write_public(assignment: str, path: Path | None = None) -> Path:
+    """Compute every public case of `assignment` with PyTorch and store it."""
+    arrays: dict[str, np.ndarray] = {}
+    for fn in registry.assignments()[assignment]:
+        for i, inputs in enumerate(fn.cases(fn.public_seed, fn.n_public)):
+            for k, v in inputs.items():
+                arrays[f"{fn.name}/{i}/in/{k}"] = np.asarray(v)
+            for j, v in enumerate(fn.expected(inputs)):
+                arrays[f"{fn.name}/{i}/out/{j}"] = np.asarray(v)
+    path = path or data_path(assignment)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(path, **arrays)
+    return path
+
+
+@lru_cache(maxsize=None)
+def _load(assignment: str) -> dict[str, np.ndarray]:
+    path = data_path(assignment)
+    if not path.exists():
+        raise FileNotFoundError(f"the public cases of {assignment} are missing: {path} "
+                                f"(instructors: run `rnn-course references`)")
+    with np.load(path, allow_pickle=False) as data:
+        return {k: data[k] for k in data.files}
+
+
+def public_cases(name: str) -> list[Case]:
+    fn = registry.get(name)
+    data = _load(fn.assignment)
+    cases = []
+    for i in range(fn.n_public):
+        inputs = {k: _to_python(data[f"{name}/{i}/in/{k}"]) for k in fn.inputs}
+        expected = [_to_python(data[f"{name}/{i}/out/{j}"]) for j in range(len(fn.outputs))]
+        cases.append(Case(name, "public", fn.public_seed, i, inputs, expected))
+    return cases
+
+
+def hidden_cases(name: str, seed: int, with_expected: bool = True) -> list[Case]:
+    fn = registry.get(name)
+    return [Case(name, "hidden", seed, i, inputs, fn.expected(inputs) if with_expected else None)
+            for i, inputs in enumerate(fn.cases(seed, fn.n_hidden, first=fn.n_public))]

@@ -1,0 +1,78 @@
+"""The checks that exercise test cells call.
+
+    from autograde.checks import check
+    check("rnn_forward", rnn_forward)                    # the public cases
+    check("rnn_forward", rnn_forward, hidden_seed=1234)  # hidden cases (instructor only)
+
+A check calls the student's function on every case, compares each result with the
+PyTorch reference, and raises `CheckFailed` with a message that names the function,
+the case, the input shapes and what is wrong (shape, or max abs error and the first
+differing index). Every result is also recorded (see `autograde.record`) so that the
+verdict can be reached again outside the student's kernel.
+
+Warnings raised by the student's code are reported on stdout, never on stderr:
+nbgrader gives a test cell zero points for any stderr output, and a warning must not
+change a score.
+"""
+from __future__ import annotations
+
+import copy
+import warnings
+
+from . import record, registry
+from .cases import Case, hidden_cases, public_cases
+from .compare import compare_outputs
+
+
+class CheckFailed(AssertionError):
+    """A graded function gave a wrong answer (or none) on a test case."""
+
+
+def _call(fn, case: Case, spec: registry.GradedFunction):
+    args = copy.deepcopy(case.inputs)  # the student's code may modify its arguments
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = fn(*(args[k] for k in spec.inputs))
+    notes = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
+    return result, notes
+
+
+def run_cases(name: str, fn, cases: list[Case]) -> list[str]:
+    """Run `fn` on `cases`; return one failure message per failing case (empty if all pass)."""
+    spec = registry.get(name)
+    failures = []
+    for case in cases:
+        outputs, error, message = None, None, None
+        try:
+            result, notes = _call(fn, case, spec)
+            for note in notes:
+                print(f"note: {name}, {case.label} warned: {note}")
+        except NotImplementedError:
+            error = "NotImplementedError"
+            message = f"{name} is not implemented yet (it raised NotImplementedError)"
+        except Exception as exc:  # any error in the student's code fails this case only
+            error = f"{type(exc).__name__}: {exc}"
+            message = f"{name}, {case.label} ({case.describe_inputs()}) raised {error}"
+        if error is None:
+            outputs = list(result) if len(spec.outputs) > 1 and isinstance(result, (tuple, list)) else [result]
+            mismatch = compare_outputs(spec.outputs, case.expected, result, reveal=case.kind == "public")
+            if mismatch is not None:
+                message = f"{name}, {case.label} ({case.describe_inputs()}): {mismatch.message}"
+        record.write(name, case.kind, case.seed, case.index, outputs, error, kernel_passed=message is None)
+        if message is not None:
+            failures.append(message)
+    return failures
+
+
+def check(name: str, fn, hidden_seed: int | None = None) -> None:
+    """Check `fn` against the reference for the graded function `name`."""
+    spec = registry.get(name)
+    if not callable(fn):
+        raise CheckFailed(f"{name} should be a function, but it is a {type(fn).__name__}")
+    cases = public_cases(name) if hidden_seed is None else hidden_cases(name, hidden_seed)
+    failures = run_cases(name, fn, cases)
+    kind = cases[0].kind if cases else "public"
+    if failures:
+        more = f"\n({len(failures)} of {len(cases)} {kind} cases fail)" if len(failures) > 1 else ""
+        raise CheckFailed(failures[0] + more) from None
+    print(f"ok: {name} matches {spec.matches} on all {len(cases)} {kind} cases")

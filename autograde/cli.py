@@ -1,0 +1,79 @@
+"""`rnn-course`: the instructor's command line.
+
+    rnn-course notebooks              solutions/*/*.md -> the .ipynb nbgrader reads
+    rnn-course release [NAME ...]     nbgrader's student version -> exercises/
+    rnn-course references [--check]   public cases and their PyTorch outputs -> autograde/data/
+    rnn-course grade NAME --course-dir DIR [--student ID]
+                                      submitted/<student>/NAME/ -> gradebook, grades.csv, feedback/
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import course
+
+
+def _references(check: bool) -> int:
+    import tempfile
+
+    import numpy as np
+
+    from . import cases, registry
+
+    status = 0
+    for assignment in registry.assignments():
+        if not check:
+            print(f"wrote {cases.write_public(assignment)}")
+            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            fresh = cases.write_public(assignment, Path(tmp) / "fresh.npz")
+            with np.load(fresh) as a, np.load(cases.data_path(assignment)) as b:
+                same = set(a.files) == set(b.files) and all(np.array_equal(a[k], b[k]) for k in a.files)
+        print(f"{assignment}: {'agrees with' if same else 'DIFFERS from'} PyTorch")
+        status |= not same
+    return status
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="rnn-course", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--root", type=Path, default=None,
+                        help="the course checkout (default: found from the current folder)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("notebooks", help="make solutions/*/*.ipynb from their jupytext sources")
+    p = sub.add_parser("release", help="make the student notebooks in exercises/")
+    p.add_argument("assignments", nargs="*")
+    p.add_argument("--out", type=Path, default=None, help="folder for the released notebooks")
+    p = sub.add_parser("references", help="recompute the public cases with PyTorch")
+    p.add_argument("--check", action="store_true", help="only check that the shipped ones agree")
+    p = sub.add_parser("grade", help="autograde submissions with nbgrader")
+    p.add_argument("assignment")
+    p.add_argument("--course-dir", type=Path, required=True,
+                   help="nbgrader course folder holding submitted/<student>/<assignment>/")
+    p.add_argument("--student", default=None, help="grade only this student")
+    args = parser.parse_args(argv)
+
+    try:
+        if args.command == "references":
+            return _references(args.check)
+        root = course.find_root(args.root)
+        if args.command == "notebooks":
+            for src in course.assignment_sources(root).values():
+                print(f"wrote {course.make_notebook(src).relative_to(root)}")
+        elif args.command == "release":
+            for path in course.release(root, args.assignments or None, args.out):
+                print(f"released {path}")
+        elif args.command == "grade":
+            result = course.grade(root, args.assignment, args.course_dir, args.student)
+            print(f"gradebook: {result.gradebook}\ngrades:    {result.grades_csv}\n"
+                  f"feedback:  {result.feedback_dir}")
+    except course.CourseError as exc:
+        print(f"rnn-course: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""The instructor's steps around real nbgrader: make the source notebooks, release them,
+and grade a folder of submissions into a gradebook, a grades CSV and feedback HTML.
+
+Each step is a function with a clear input and output so that it can be run and
+tested alone; `autograde.cli` is a thin layer over them.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+class CourseError(Exception):
+    """A problem the instructor must fix; the message names the file and what is wrong."""
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The checkout that holds `solutions/` and `_toc.yml`, from `start` upwards."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "solutions").is_dir() and (folder / "_toc.yml").is_file():
+            return folder
+    raise CourseError(f"no course checkout (a folder with solutions/ and _toc.yml) at or above {here}")
+
+
+def assignment_sources(root: Path) -> dict[str, Path]:
+    """Assignment name -> its jupytext source, `solutions/<name>/<name>.md`."""
+    found = {}
+    for folder in sorted((root / "solutions").iterdir()):
+        src = folder / f"{folder.name}.md"
+        if folder.is_dir() and src.is_file():
+            found[folder.name] = src
+    return found
+
+
+def make_notebook(source: Path, target: Path | None = None) -> Path:
+    """Write the .ipynb that nbgrader reads from the reviewable jupytext source."""
+    import jupytext
+
+    try:
+        nb = jupytext.read(source)
+    except Exception as exc:
+        raise CourseError(f"{source}: cannot be read as a jupytext notebook: {exc}") from exc
+    nb.metadata.pop("jupytext", None)
+    target = target or source.with_suffix(".ipynb")
+    nbformat.validate(nb)
+    text = nbformat.writes(nb) + "\n"
+    if not target.exists() or target.read_text(encoding="utf-8") != text:
+        target.write_text(text, encoding="utf-8")
+    return target
+
+
+def nbgrader(*args: str, root: Path, db: Path, extra: tuple[str, ...] = (), env: dict | None = None,
+             check: bool = True) -> subprocess.CompletedProcess:
+    """Run a real `nbgrader` command on the course directory `root`."""
+    cmd = [sys.executable, "-m", "nbgrader", *args,
+           f"--CourseDirectory.root={root}", f"--CourseDirectory.db_url=sqlite:///{db}",
+           "--CourseDirectory.course_id=rnn-course", *extra]
+    env = dict(env or os.environ)
+    # nbgrader calls `alembic` by name: make the tools installed beside this Python visible.
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, env=env)
+    if check and proc.returncode != 0:
+        raise CourseError(f"`nbgrader {' '.join(args)}` failed in {root} (exit {proc.returncode}):\n"
+                          f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return proc
+
+
+# Only notebooks are released; nbgrader's default code stub is the one we document.
+_RELEASE_SETTINGS = ("--CourseDirectory.include=*.ipynb",)
+
+
+def release(root: Path, assignments: list[str] | None = None, out_dir: Path | None = None) -> list[Path]:
+    """Make the student notebooks of `assignments` (all by default) with nbgrader.
+
+    The released notebooks go to `out_dir` (default `<root>/exercises`), laid out as
+    `<assignment>/<assignment>.ipynb`. Returns their paths.
+    """
+    sources = assignment_sources(root)
+    names = assignments or list(sources)
+    for name in names:
+        if name not in sources:
+            raise CourseError(f"no assignment {name!r}: expected solutions/{name}/{name}.md")
+        make_notebook(sources[name])
+    out_dir = (out_dir or root / "exercises").resolve()
+    written = []
+    with tempfile.TemporaryDirectory(prefix="rnn-release-") as tmp:
+        # A course folder of our own, so nbgrader's gradebook and log stay out of the checkout.
+        course = Path(tmp)
+        for name in names:
+            dest = course / "source" / name
+            dest.mkdir(parents=True)
+            shutil.copy2(root / "solutions" / name / f"{name}.ipynb", dest)
+            nbgrader("generate_assignment", name, "--force", root=course, db=course / "gradebook.db",
+                     extra=_RELEASE_SETTINGS)
+            released = course / "release" / name
+            target = out_dir / name
+            if target.exists():
+                shutil.rmtree(target)
+            shutil.copytree(released, target)
+            written += sorted(target.glob("*.ipynb"))
+    return written
+
+
+# nbgrader's own feedback preprocessors, with hidden tests scrubbed before export.
+_FEEDBACK_SETTINGS = (
+    "--GenerateFeedback.preprocessors=['nbgrader.preprocessors.GetGrades', "
+    "'autograde.feedback.ScrubHiddenTests', 'nbconvert.preprocessors.CSSHTMLHeaderPreprocessor']",
+)
+
+
+@dataclass(frozen=True)
+class GradeResult:
+    gradebook: Path
+    grades_csv: Path
+    feedback_dir: Path
+    autograded_dir: Path
+    log: str
+
+
+def grade(root: Path, assignment: str, course_dir: Path, student: str | None = None) -> GradeResult:
+    """Autograde `course_dir/submitted/<student>/<assignment>/` with real nbgrader.
+
+    Writes `course_dir/autograded/`, the gradebook `course_dir/gradebook.db`,
+    feedback HTML in `course_dir/feedback/` and `course_dir/grades.csv`.
+    """
+    course_dir = course_dir.resolve()
+    submitted = course_dir / "submitted"
+    if not submitted.is_dir():
+        raise CourseError(f"{submitted}: missing; put submissions at submitted/<student>/{assignment}/")
+    sources = assignment_sources(root)
+    if assignment not in sources:
+        raise CourseError(f"no assignment {assignment!r}: expected {root}/solutions/{assignment}/{assignment}.md")
+    notebook = make_notebook(sources[assignment])
+    source = course_dir / "source" / assignment
+    source.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(notebook, source)
+    db = course_dir / "gradebook.db"
+    logs = []
+    # Registers the assignment and its grade cells in the gradebook (a release copy
+    # inside the course folder is a by-product).
+    nbgrader("generate_assignment", assignment, "--force", root=course_dir, db=db, extra=_RELEASE_SETTINGS)
+    only = (f"--student={student}",) if student else ()
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    proc = nbgrader("autograde", assignment, "--create", "--force", *only, root=course_dir, db=db, env=env)
+    logs.append(proc.stderr)
+    proc = nbgrader("generate_feedback", assignment, "--force", *only, root=course_dir, db=db,
+                    extra=_FEEDBACK_SETTINGS)
+    logs.append(proc.stderr)
+    csv = course_dir / "grades.csv"
+    proc = nbgrader("export", f"--to={csv}", root=course_dir, db=db)
+    logs.append(proc.stderr)
+    return GradeResult(db, csv, course_dir / "feedback", course_dir / "autograded", "\n".join(logs))

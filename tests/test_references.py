@@ -1,0 +1,60 @@
+"""The expected outputs come from PyTorch, not from our own solutions."""
+import nbformat
+import numpy as np
+import pytest
+
+from autograde import cases, registry
+from conftest import ASSIGNMENTS, solution_path
+
+FUNCTIONS = [fn.name for name in ASSIGNMENTS for fn in registry.assignments()[name]]
+
+
+def test_every_assignment_has_graded_functions_registered():
+    assert set(ASSIGNMENTS) == set(registry.assignments())
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_solution_cell_is_a_registered_graded_function(assignment):
+    nb = nbformat.read(solution_path(assignment), as_version=4)
+    solution_ids = {c.metadata.nbgrader["grade_id"] for c in nb.cells
+                    if c.metadata.get("nbgrader", {}).get("solution")}
+    assert solution_ids == {fn.name for fn in registry.assignments()[assignment]}
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_shipped_public_cases_agree_with_pytorch_recomputed_now(name):
+    fn = registry.get(name)
+    fresh_inputs = fn.cases(fn.public_seed, fn.n_public)
+    for case, inputs in zip(cases.public_cases(name), fresh_inputs):
+        for k in fn.inputs:
+            np.testing.assert_array_equal(case.inputs[k], inputs[k])
+        for shipped, recomputed in zip(case.expected, fn.expected(inputs), strict=True):
+            np.testing.assert_allclose(shipped, recomputed, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_hidden_cases_differ_from_public_ones_and_vary_in_shape(name):
+    fn = registry.get(name)
+    hidden = [c.inputs for c in cases.hidden_cases(name, seed=12345, with_expected=False)]
+    public = fn.cases(fn.public_seed, fn.n_public)
+    kinds = {repr([np.shape(v) if isinstance(v, np.ndarray) else v for v in c.values()]) for c in hidden}
+    assert len(kinds) > 1
+    for h in hidden:
+        for p in public:
+            assert any(not np.array_equal(h[k], p[k]) for k in fn.inputs)
+
+
+def test_a_corrupted_reference_file_is_detected(tmp_path, monkeypatch):
+    """The agreement test above can fail: change one stored number and it does."""
+    data = dict(np.load(cases.data_path("01-rnn-basics")))
+    data["rnn_forward/0/out/0"] = data["rnn_forward/0/out/0"] + 1e-6
+    np.savez(tmp_path / "01-rnn-basics.npz", **data)
+    monkeypatch.setattr(cases, "DATA_DIR", tmp_path)
+    cases._load.cache_clear()
+    try:
+        fn = registry.get("rnn_forward")
+        shipped = cases.public_cases("rnn_forward")[0].expected[0]
+        recomputed = fn.expected(fn.cases(fn.public_seed, 1)[0])[0]
+        assert not np.allclose(shipped, recomputed, rtol=0, atol=1e-12)
+    finally:
+        cases._load.cache_clear()
