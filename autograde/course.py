@@ -48,6 +48,9 @@ def make_notebook(source: Path, target: Path | None = None) -> Path:
     except Exception as exc:
         raise CourseError(f"{source}: cannot be read as a jupytext notebook: {exc}") from exc
     nb.metadata.pop("jupytext", None)
+    for i, cell in enumerate(nb.cells):
+        # Stable ids (jupytext makes random ones), so regenerating changes nothing.
+        cell.id = cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell-{i}"
     target = target or source.with_suffix(".ipynb")
     nbformat.validate(nb)
     text = nbformat.writes(nb) + "\n"

@@ -1,0 +1,101 @@
+"""The instructor's round trip through real nbgrader: submissions in, gradebook,
+grades CSV and feedback HTML out; right answers score, wrong ones lose points."""
+import csv
+import subprocess
+
+import nbformat
+import pytest
+from nbgrader.api import Gradebook
+
+from autograde import leaks, registry
+from conftest import ASSIGNMENTS, BIN, ROOT, make_submission, solution_path
+from wrong_implementations import DEPENDS, cases as wrong_cases
+
+pytestmark = pytest.mark.slow
+
+WRONG = wrong_cases()
+
+
+def _student(i):
+    return f"wrong{i:02d}"
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """One course folder per assignment: the solution, the untouched release, and one
+    submission per wrong implementation, graded by one `rnn-course grade` call."""
+    results = {}
+    for assignment in ASSIGNMENTS:
+        course_dir = tmp_path_factory.mktemp(assignment)
+        subs = {"solution": make_submission(assignment), "stub": make_submission(assignment, solved=False)}
+        for i, (a, fn, _, source) in enumerate(WRONG):
+            if a == assignment:
+                subs[_student(i)] = make_submission(assignment, {fn: source})
+        for student, nb in subs.items():
+            folder = course_dir / "submitted" / student / assignment
+            folder.mkdir(parents=True)
+            nbformat.write(nb, folder / f"{assignment}.ipynb")
+        proc = subprocess.run([str(BIN / "rnn-course"), "grade", assignment, "--course-dir", str(course_dir)],
+                              cwd=ROOT, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        scores = {}
+        with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}") as gb:
+            for student in subs:
+                nb = gb.find_submission_notebook(assignment, assignment, student)
+                scores[student] = {g.name: (g.score, g.max_score) for g in nb.grades}
+        results[assignment] = course_dir, scores
+    return results
+
+
+def _function_points(scores, name):
+    got = sum(s for gid, (s, m) in scores.items() if gid.startswith(f"test_{name}_"))
+    most = sum(m for gid, (s, m) in scores.items() if gid.startswith(f"test_{name}_"))
+    return got, most
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_solution_scores_full_marks(graded, assignment):
+    _, scores = graded[assignment]
+    assert all(s == m and m > 0 for s, m in scores["solution"].values()), scores["solution"]
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_released_stubs_score_zero(graded, assignment):
+    _, scores = graded[assignment]
+    assert sum(s for s, _ in scores["stub"].values()) == 0
+
+
+@pytest.mark.parametrize("i,assignment,name,mistake", [(i, a, f, m) for i, (a, f, m, _) in enumerate(WRONG)],
+                         ids=[f"{f}: {m}" for _, f, m, _ in WRONG])
+def test_a_wrong_implementation_loses_that_functions_points_and_only_those(graded, i, assignment, name, mistake):
+    _, scores = graded[assignment]
+    student = scores[_student(i)]
+    assert _function_points(student, name)[0] == 0, f"{mistake!r} kept points: {student}"
+    for fn in registry.assignments()[assignment]:
+        if fn.name != name and name not in DEPENDS.get(fn.name, ()):
+            got, most = _function_points(student, fn.name)
+            assert got == most, f"{mistake!r} in {name} cost {fn.name} points"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_grades_csv_has_every_student_with_the_gradebook_score(graded, assignment):
+    course_dir, scores = graded[assignment]
+    rows = {r["student_id"]: r for r in csv.DictReader(open(course_dir / "grades.csv"))}
+    assert set(rows) == set(scores)
+    for student, cells in scores.items():
+        assert float(rows[student]["score"]) == sum(s for s, _ in cells.values())
+        assert float(rows[student]["max_score"]) == sum(m for _, m in cells.values())
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_feedback_html_exists_for_everyone_and_shows_no_hidden_test(graded, assignment):
+    course_dir, scores = graded[assignment]
+    secrets = {line: kind for line, kind in leaks.secret_lines(solution_path(assignment)).items()
+               if kind == "hidden test"}
+    for student in scores:
+        page = course_dir / "feedback" / student / assignment / f"{assignment}.html"
+        text = page.read_text(encoding="utf-8")
+        assert leaks.find_leaks(leaks.html_text(page), secrets) == [], page
+        assert "HIDDEN TESTS" not in text
+    stub_page = (course_dir / "feedback" / "stub" / assignment / f"{assignment}.html").read_text()
+    assert "is not implemented yet" in stub_page

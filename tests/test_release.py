@@ -1,0 +1,86 @@
+"""What students get: generated from solutions/, never hand-edited, with nothing secret in it."""
+import json
+import subprocess
+
+import nbformat
+import pytest
+
+from autograde import course, leaks
+from conftest import ASSIGNMENTS, BIN, ROOT, release_path, solution_path
+
+
+def _canonical(path):
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    return json.dumps(nb, sort_keys=True, indent=1)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_solution_notebook_is_generated_from_its_jupytext_source(assignment, tmp_path):
+    fresh = course.make_notebook(ROOT / "solutions" / assignment / f"{assignment}.md", tmp_path / "nb.ipynb")
+    assert _canonical(fresh) == _canonical(solution_path(assignment)), \
+        f"solutions/{assignment}/{assignment}.ipynb is stale: run `make exercises`"
+
+
+@pytest.fixture(scope="module")
+def fresh_release(tmp_path_factory):
+    out = tmp_path_factory.mktemp("release")
+    course.release(ROOT, out_dir=out)
+    return out
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_exercises_equal_what_the_release_command_produces(assignment, fresh_release):
+    committed = sorted(p.name for p in (ROOT / "exercises" / assignment).iterdir())
+    produced = sorted(p.name for p in (fresh_release / assignment).iterdir())
+    assert committed == produced == [f"{assignment}.ipynb"]
+    assert _canonical(release_path(assignment)) == _canonical(fresh_release / assignment / f"{assignment}.ipynb"), \
+        f"exercises/{assignment} was edited by hand or is stale: run `make exercises`"
+
+
+def test_every_assignment_is_released_and_nothing_else():
+    assert sorted(p.name for p in (ROOT / "exercises").iterdir()) == ASSIGNMENTS
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_no_released_notebook_contains_solution_or_hidden_test_code(assignment):
+    secrets = leaks.secret_lines(solution_path(assignment))
+    assert len(secrets) >= 5, "too few secret lines to make this test meaningful"
+    assert any(kind == "hidden test" for kind in secrets.values())
+    for path in (ROOT / "exercises").rglob("*.ipynb"):
+        assert leaks.find_leaks(path.read_text(encoding="utf-8"), secrets) == [], path
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_leak_finder_catches_a_planted_solution_line(assignment):
+    secrets = leaks.secret_lines(solution_path(assignment))
+    nb = nbformat.read(release_path(assignment), as_version=4)
+    line = next(s for s, kind in secrets.items() if kind == "solution")
+    nb.cells[-1].source += "\n    " + line
+    assert leaks.find_leaks(nbformat.writes(nb), secrets) == [f"solution: {line}"]
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_released_stubs_raise_not_implemented(assignment):
+    nb = nbformat.read(release_path(assignment), as_version=4)
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution"):
+            assert "raise NotImplementedError()" in cell.source
+        if meta.get("grade") or meta.get("solution") is False:
+            assert meta.get("locked"), f"{meta.get('grade_id')} must be locked"
+
+
+def _validate(path, tmp_path):
+    proc = subprocess.run([str(BIN / "nbgrader"), "validate", str(path)], cwd=tmp_path,
+                          capture_output=True, text=True,
+                          env={"PATH": f"{BIN}:/usr/bin:/bin", "HOME": str(tmp_path)})
+    return proc.stdout + proc.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_nbgrader_validate_passes_the_solution_and_fails_the_release(assignment, tmp_path):
+    assert "Success! Your notebook passes all the tests." in _validate(solution_path(assignment), tmp_path)
+    released = _validate(release_path(assignment), tmp_path)
+    assert "VALIDATION FAILED" in released
+    assert "not implemented yet" in released
