@@ -6,7 +6,9 @@ tested alone; `autograde.cli` is a thin layer over them.
 """
 from __future__ import annotations
 
+import copy
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -116,6 +118,28 @@ _FEEDBACK_SETTINGS = (
     "--GenerateFeedback.preprocessors=['nbgrader.preprocessors.GetGrades', "
     "'autograde.feedback.ScrubHiddenTests', 'nbconvert.preprocessors.CSSHTMLHeaderPreprocessor']",
 )
+
+
+def solution_code(root: Path, assignment: str) -> dict[str, str]:
+    """grade_id -> the reference solution cell's code, without nbgrader's markers."""
+    nb = nbformat.read(root / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
+    return {c.metadata.nbgrader["grade_id"]: re.sub(r"\n?[ \t]*### (BEGIN|END) SOLUTION", "", c.source)
+            for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")}
+
+
+def student_notebook(root: Path, assignment: str, replace: dict[str, str] | None = None,
+                     solved: bool = True) -> nbformat.NotebookNode:
+    """The released notebook as a student would hand it in: every solution cell filled
+    with the reference solution (if `solved`), then the cells in `replace` overwritten.
+    For testing the grading of an assignment."""
+    nb = copy.deepcopy(nbformat.read(root / "exercises" / assignment / f"{assignment}.ipynb", as_version=4))
+    answers = solution_code(root, assignment) if solved else {}
+    answers.update(replace or {})
+    for cell in nb.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid in answers:
+            cell.source = answers[gid]
+    return nb
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,6 @@
 """Shared fixtures: the checkout, its assignments, and helpers to build submissions."""
 from __future__ import annotations
 
-import copy
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -26,23 +24,11 @@ def release_path(name: str) -> Path:
 
 
 def solution_sources(name: str) -> dict[str, str]:
-    """grade_id -> the solution cell's code, with nbgrader's markers removed."""
-    nb = nbformat.read(solution_path(name), as_version=4)
-    return {c.metadata.nbgrader["grade_id"]: re.sub(r"\n?[ \t]*### (BEGIN|END) SOLUTION", "", c.source)
-            for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")}
+    return course.solution_code(ROOT, name)
 
 
 def make_submission(name: str, replace: dict[str, str] | None = None, solved: bool = True) -> nbformat.NotebookNode:
-    """The released notebook as a student would hand it in: every solution cell filled
-    with the reference solution (if `solved`), then the cells in `replace` overwritten."""
-    nb = copy.deepcopy(nbformat.read(release_path(name), as_version=4))
-    answers = solution_sources(name) if solved else {}
-    answers.update(replace or {})
-    for cell in nb.cells:
-        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if gid in answers:
-            cell.source = answers[gid]
-    return nb
+    return course.student_notebook(ROOT, name, replace, solved)
 
 
 @pytest.fixture(scope="session")
