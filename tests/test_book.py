@@ -50,8 +50,9 @@ def test_no_page_of_the_book_contains_solution_or_hidden_test_code(built_book, a
     assert len(pages) >= len(toc_files())
     for page in pages:
         assert leaks.find_leaks(leaks.html_text(page), secrets) == [], page
-    for source in built_book.rglob("*.ipynb"):  # downloads offered by the book
-        assert leaks.find_leaks(source.read_text(encoding="utf-8"), secrets) == [], source
+    for source in built_book.rglob("*"):  # downloads, page sources, the search index
+        if source.suffix in {".ipynb", ".md", ".txt", ".js", ".json"} and source.is_file():
+            assert leaks.find_leaks(source.read_text(encoding="utf-8", errors="replace"), secrets) == [], source
 
 
 def test_no_solution_notebook_or_gradebook_reaches_the_site(built_book):
