@@ -47,7 +47,10 @@ def find_leaks(text: str, secrets: dict[str, str]) -> list[str]:
 
 
 def html_text(path: Path) -> str:
-    """The text a reader sees on an HTML page, plus its code (attributes dropped)."""
+    """The text a reader sees on an HTML page, code included, as the page shows it.
+
+    No separator is put between elements: highlighted code is one span per token,
+    and a separator would break every code line apart."""
     from bs4 import BeautifulSoup
 
-    return BeautifulSoup(path.read_text(encoding="utf-8", errors="replace"), "html.parser").get_text(" ")
+    return BeautifulSoup(path.read_text(encoding="utf-8", errors="replace"), "html.parser").get_text("")

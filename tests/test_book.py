@@ -55,6 +55,20 @@ def test_no_page_of_the_book_contains_solution_or_hidden_test_code(built_book, a
             assert leaks.find_leaks(source.read_text(encoding="utf-8", errors="replace"), secrets) == [], source
 
 
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_leak_finder_catches_a_solution_line_highlighted_on_a_page(built_book, assignment, tmp_path):
+    from pygments import highlight
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexers import PythonLexer
+
+    secrets = leaks.secret_lines(solution_path(assignment))
+    line = next(s for s, kind in secrets.items() if kind == "solution")
+    page = (built_book / "book" / f"{assignment}.html").read_text(encoding="utf-8")
+    planted = tmp_path / "page.html"
+    planted.write_text(page.replace("</main>", highlight("    " + line, PythonLexer(), HtmlFormatter()) + "</main>"))
+    assert leaks.find_leaks(leaks.html_text(planted), secrets) == [f"solution: {line}"]
+
+
 def test_no_solution_notebook_or_gradebook_reaches_the_site(built_book):
     assert not list(built_book.rglob("solutions"))
     assert not list(built_book.rglob("*.db"))

@@ -99,3 +99,18 @@ def test_feedback_html_exists_for_everyone_and_shows_no_hidden_test(graded, assi
         assert "HIDDEN TESTS" not in text
     stub_page = (course_dir / "feedback" / "stub" / assignment / f"{assignment}.html").read_text()
     assert "is not implemented yet" in stub_page
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_unscrubbed_feedback_would_be_caught_leaking_hidden_tests(graded, assignment, tmp_path):
+    """Stock nbgrader's rendering of the autograded notebook shows the hidden tests;
+    the check above would catch it."""
+    from nbconvert import HTMLExporter
+
+    course_dir, _ = graded[assignment]
+    nb = nbformat.read(course_dir / "autograded" / "stub" / assignment / f"{assignment}.ipynb", as_version=4)
+    page = tmp_path / "stock.html"
+    page.write_text(HTMLExporter().from_notebook_node(nb)[0], encoding="utf-8")
+    secrets = {line: kind for line, kind in leaks.secret_lines(solution_path(assignment)).items()
+               if kind == "hidden test"}
+    assert len(leaks.find_leaks(leaks.html_text(page), secrets)) == len(secrets) > 0
