@@ -29,10 +29,10 @@ class CheckFailed(AssertionError):
 
 
 def _call(fn, case: Case, spec: registry.GradedFunction):
-    args = copy.deepcopy(case.inputs)  # the student's code may modify its arguments
+    args = spec.call_args(copy.deepcopy(case.inputs))  # the student's code may modify its arguments
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = fn(*(args[k] for k in spec.inputs))
+        result = fn(*args)
     notes = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
     return result, notes
 
@@ -53,9 +53,16 @@ def run_cases(name: str, fn, cases: list[Case]) -> list[str]:
         except Exception as exc:  # any error in the student's code fails this case only
             error = f"{type(exc).__name__}: {exc}"
             message = f"{name}, {case.label} ({case.describe_inputs()}) raised {error}"
+        if error is None and spec.unpack is not None:
+            try:
+                result = spec.unpack(result)
+            except (TypeError, ValueError) as exc:
+                error = f"wrong return value: {exc}"
+                message = f"{name}, {case.label} ({case.describe_inputs()}): {exc}"
         if error is None:
             outputs = list(result) if len(spec.outputs) > 1 and isinstance(result, (tuple, list)) else [result]
-            mismatch = compare_outputs(spec.outputs, case.expected, result, reveal=case.kind == "public")
+            mismatch = compare_outputs(spec.outputs, case.expected, result, reveal=case.kind == "public",
+                                       atol=spec.atol, rtol=spec.rtol)
             if mismatch is not None:
                 message = f"{name}, {case.label} ({case.describe_inputs()}): {mismatch.message}"
         record.write(name, case.kind, case.seed, case.index, outputs, error, kernel_passed=message is None)

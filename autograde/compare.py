@@ -72,7 +72,8 @@ def compare_output(name: str, expected, actual, reveal: bool = True,
     )
 
 
-def compare_outputs(output_names: tuple[str, ...], expected: list, actual, reveal: bool = True) -> Mismatch | None:
+def compare_outputs(output_names: tuple[str, ...], expected: list, actual, reveal: bool = True,
+                    atol: float = ATOL, rtol: float = RTOL) -> Mismatch | None:
     """Compare a function's whole return value (one value, or a tuple of them)."""
     if len(output_names) == 1:
         actual = [actual]
@@ -82,7 +83,7 @@ def compare_outputs(output_names: tuple[str, ...], expected: list, actual, revea
                 else f"a {type(actual).__name__}"
             return Mismatch("return value", f"should return a tuple ({', '.join(output_names)}), got {what}")
     for name, exp, act in zip(output_names, expected, actual):
-        mismatch = compare_output(name, exp, act, reveal=reveal)
+        mismatch = compare_output(name, exp, act, reveal=reveal, atol=atol, rtol=rtol)
         if mismatch is not None:
             return mismatch
     return None

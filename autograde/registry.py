@@ -14,6 +14,8 @@ from typing import Callable
 
 import numpy as np
 
+from .compare import ATOL, RTOL
+
 Inputs = dict[str, object]
 
 
@@ -32,6 +34,20 @@ class GradedFunction:
     n_public: int = 3
     n_hidden: int = 4
     public_seed: int = 0
+    atol: float = ATOL
+    rtol: float = RTOL
+    """Tolerances of the comparison: |actual - expected| <= atol + rtol * |expected|."""
+    prepare: Callable[[Inputs], tuple] | None = None
+    """Stored inputs -> the positional arguments the student's function is called with,
+    for arguments a case file cannot hold (a function to differentiate, a list of
+    arrays). Default: the inputs in the order of `inputs`."""
+    unpack: Callable[[object], object] | None = None
+    """The student's return value -> the value compared with the reference outputs
+    (one value, or a tuple in the order of `outputs`), e.g. to flatten a list.
+    It may raise TypeError or ValueError to say the return value has the wrong form."""
+
+    def call_args(self, inputs: Inputs) -> tuple:
+        return self.prepare(inputs) if self.prepare else tuple(inputs[k] for k in self.inputs)
 
     def cases(self, seed: int, n: int, first: int = 0) -> list[Inputs]:
         """Cases `first`, ..., `first + n - 1` made from `seed`. The first few indices
