@@ -3,8 +3,9 @@
     rnn-course notebooks              solutions/*/*.md -> the .ipynb nbgrader reads
     rnn-course release [NAME ...]     nbgrader's student version -> exercises/
     rnn-course references [--check]   public cases and their PyTorch outputs -> autograde/data/
-    rnn-course grade NAME --course-dir DIR [--student ID]
+    rnn-course grade NAME --course-dir DIR [--student ID] [--jobs N] [--no-sandbox]
                                       submitted/<student>/NAME/ -> gradebook, grades.csv, feedback/
+                                      (each submission isolated with bubblewrap, graded in parallel)
 """
 from __future__ import annotations
 
@@ -53,6 +54,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--course-dir", type=Path, required=True,
                    help="nbgrader course folder holding submitted/<student>/<assignment>/")
     p.add_argument("--student", default=None, help="grade only this student")
+    p.add_argument("--jobs", type=int, default=None, help="submissions graded at once (default: all cores)")
+    p.add_argument("--no-sandbox", action="store_true",
+                   help="grade without bubblewrap isolation (every result is marked unsandboxed)")
+    p.add_argument("--cell-timeout", type=int, default=None, help="seconds a cell may run (default 60)")
     args = parser.parse_args(argv)
 
     try:
@@ -66,7 +71,15 @@ def main(argv: list[str] | None = None) -> int:
             for path in course.release(root, args.assignments or None, args.out):
                 print(f"released {path}")
         elif args.command == "grade":
-            result = course.grade(root, args.assignment, args.course_dir, args.student)
+            from . import sandbox
+
+            limits = sandbox.Limits(cell_timeout=args.cell_timeout) if args.cell_timeout else None
+            result = course.grade(root, args.assignment, args.course_dir, args.student, jobs=args.jobs,
+                                  sandboxed=not args.no_sandbox, limits=limits)
+            flagged = [r for r in result.results if r.flags]
+            print(f"graded {len(result.results)} submissions of {args.assignment}; {len(flagged)} flagged")
+            for r in flagged:
+                print(f"  {r.student}: {', '.join(r.flags)}")
             print(f"gradebook: {result.gradebook}\ngrades:    {result.grades_csv}\n"
                   f"feedback:  {result.feedback_dir}")
     except course.CourseError as exc:

@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -148,16 +148,13 @@ class GradeResult:
     grades_csv: Path
     feedback_dir: Path
     autograded_dir: Path
-    log: str
+    results: list = field(default_factory=list)
 
 
-def grade(root: Path, assignment: str, course_dir: Path, student: str | None = None) -> GradeResult:
-    """Autograde `course_dir/submitted/<student>/<assignment>/` with real nbgrader.
-
-    Writes `course_dir/autograded/`, the gradebook `course_dir/gradebook.db`,
-    feedback HTML in `course_dir/feedback/` and `course_dir/grades.csv`.
-    """
-    course_dir = course_dir.resolve()
+def _prepare_course(root: Path, assignment: str, course_dir: Path) -> tuple[Path, Path]:
+    """Copy the instructor notebook into the course folder and register the assignment
+    and its grade cells in the gradebook (nbgrader generate_assignment). Returns the
+    gradebook and the course folder's release of the notebook."""
     submitted = course_dir / "submitted"
     if not submitted.is_dir():
         raise CourseError(f"{submitted}: missing; put submissions at submitted/<student>/{assignment}/")
@@ -169,18 +166,69 @@ def grade(root: Path, assignment: str, course_dir: Path, student: str | None = N
     source.mkdir(parents=True, exist_ok=True)
     shutil.copy2(notebook, source)
     db = course_dir / "gradebook.db"
-    logs = []
-    # Registers the assignment and its grade cells in the gradebook (a release copy
-    # inside the course folder is a by-product).
     nbgrader("generate_assignment", assignment, "--force", root=course_dir, db=db, extra=_RELEASE_SETTINGS)
-    only = (f"--student={student}",) if student else ()
+    return db, course_dir / "release" / assignment / f"{assignment}.ipynb"
+
+
+def _feedback(assignment: str, course_dir: Path, db: Path, students: list[str] | None) -> None:
+    only = (f"--student={students[0]}",) if students and len(students) == 1 else ()
+    nbgrader("generate_feedback", assignment, "--force", *only, root=course_dir, db=db, extra=_FEEDBACK_SETTINGS)
+
+
+def write_grades_csv(path: Path, results: list) -> Path:
+    """One row per student: total, each test's points, flags and the messages."""
+    import csv
+
+    cells = list(dict.fromkeys(c["grade_id"] for r in results for c in r.cells))
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["student_id", "assignment", "score", "max_score", *cells, "flags", "messages"])
+        for r in results:
+            points = {c["grade_id"]: c["points"] for c in r.cells}
+            w.writerow([r.student, r.assignment, f"{r.score:g}", f"{r.max_score:g}",
+                        *(f"{points.get(c, 0):g}" for c in cells), "; ".join(r.flags), " | ".join(r.messages)])
+    os.replace(tmp, path)
+    return path
+
+
+def grade(root: Path, assignment: str, course_dir: Path, student: str | None = None, jobs: int | None = None,
+          sandboxed: bool = True, limits=None, progress: bool = True) -> GradeResult:
+    """Grade `course_dir/submitted/<student>/<assignment>/` with the hardened pipeline.
+
+    Writes `course_dir/autograded/` (executed notebooks and result.json), the nbgrader
+    gradebook `course_dir/gradebook.db`, feedback HTML in `course_dir/feedback/` and
+    `course_dir/grades.csv`."""
+    from . import pipeline, sandbox
+
+    course_dir = course_dir.resolve()
+    if sandboxed and sandbox.bwrap_path() is None:
+        raise CourseError("bubblewrap (bwrap) is not installed, so submissions cannot be isolated. Install it "
+                          "(`make setup` does, or `apt-get install bubblewrap`), or pass --no-sandbox to grade "
+                          "without isolation; every result is then marked unsandboxed.")
+    db, released = _prepare_course(root, assignment, course_dir)
+    a = pipeline.Assignment(assignment, nbformat.read(course_dir / "source" / assignment / f"{assignment}.ipynb", 4),
+                            nbformat.read(released, 4))
+    students = [student] if student else None
+    if student and not (course_dir / "submitted" / student).is_dir():
+        raise CourseError(f"no submission folder submitted/{student}/")
+    results = pipeline.grade_all(course_dir, a, f"sqlite:///{db}", students, jobs=jobs, limits=limits,
+                                 sandboxed=sandboxed, progress=progress)
+    _feedback(assignment, course_dir, db, students)
+    everyone = [r for r in (pipeline.load(course_dir, p.name, assignment)
+                            for p in sorted((course_dir / "submitted").iterdir()) if p.is_dir()) if r]
+    csv = write_grades_csv(course_dir / "grades.csv", everyone)
+    return GradeResult(db, csv, course_dir / "feedback", course_dir / "autograded", results)
+
+
+def grade_stock(root: Path, assignment: str, course_dir: Path) -> GradeResult:
+    """Stock nbgrader, for comparison: `nbgrader autograde` (serial, in-kernel verdicts),
+    then feedback and nbgrader's CSV export."""
+    course_dir = course_dir.resolve()
+    db, _ = _prepare_course(root, assignment, course_dir)
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    proc = nbgrader("autograde", assignment, "--create", "--force", *only, root=course_dir, db=db, env=env)
-    logs.append(proc.stderr)
-    proc = nbgrader("generate_feedback", assignment, "--force", *only, root=course_dir, db=db,
-                    extra=_FEEDBACK_SETTINGS)
-    logs.append(proc.stderr)
+    nbgrader("autograde", assignment, "--create", "--force", root=course_dir, db=db, env=env)
+    _feedback(assignment, course_dir, db, None)
     csv = course_dir / "grades.csv"
-    proc = nbgrader("export", f"--to={csv}", root=course_dir, db=db)
-    logs.append(proc.stderr)
-    return GradeResult(db, csv, course_dir / "feedback", course_dir / "autograded", "\n".join(logs))
+    nbgrader("export", f"--to={csv}", root=course_dir, db=db)
+    return GradeResult(db, csv, course_dir / "feedback", course_dir / "autograded")

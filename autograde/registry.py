@@ -89,3 +89,4 @@ def get(name: str) -> GradedFunction:
 def _load_all() -> None:
     # Importing a chapter module registers its functions.
     from . import ch01_rnn_basics  # noqa: F401
+    from . import ch02_bptt  # noqa: F401
