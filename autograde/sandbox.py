@@ -2,7 +2,7 @@
 
 What the sandboxed process sees: the system's /usr and /etc read-only, the Python
 installation and the virtual environment read-only, the `autograde` package read-only,
-an empty /tmp, and one writable folder (the submission's work folder). No network
+an empty, size-capped /tmp of its own, and one writable folder (the submission's work folder). No network
 (a network namespace with only loopback), no other process (a pid namespace), no
 capabilities. It does not see the course folder, the gradebook, `solutions/`, other
 submissions or anyone's home.
@@ -34,6 +34,7 @@ class Limits:
     file_bytes: int = 64 << 20
     open_files: int = 512
     output_bytes: int = 256 << 10  # per cell, enforced by the runner
+    tmp_bytes: int = 256 << 20  # the sandbox's own /tmp, a size-capped tmpfs
     cell_timeout: int = 60
 
 
@@ -102,7 +103,7 @@ def command(argv: list[str], workdir: Path, slot: int, limits: Limits, env: dict
             args += ["--symlink", os.readlink(target), f"/{link}"]
         elif target.is_dir():
             args += ["--ro-bind", str(target), str(target)]
-    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp"]
     made: set[Path] = {Path("/usr"), Path("/etc"), Path("/tmp"), Path("/proc"), Path("/dev")}
     bound: list[Path] = []
     for path in readonly_paths():  # shallowest first: a path inside a bound one is visible already

@@ -1,0 +1,458 @@
+"""Grading an instructor can trust: every kind of broken or hostile submission ends as
+a clear per-student outcome, nothing escapes the sandbox, and the class is graded.
+
+One course folder holds one submission per case; it is graded once, in parallel, by
+the real pipeline (bubblewrap, nbgrader gradebook), and each test reads its student.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import socket
+import sqlite3
+import threading
+
+import nbformat
+import pytest
+
+from autograde import course, pipeline, sandbox
+from conftest import ROOT, make_submission
+
+pytestmark = pytest.mark.slow
+
+A = "01-rnn-basics"
+FULL = 11.0
+POINTS = {"rnn_cell": 2, "rnn_forward": 3, "jordan_step": 2, "many_to_one": 2, "rnn_param_count": 2}
+LIMITS = sandbox.Limits(cell_timeout=6, wall_seconds=150)
+
+
+def solved(**replace):
+    return make_submission(A, replace)
+
+
+def extra_cell(nb, code, after=None):
+    """Add a student's own code cell at the end, or after the cell with grade id `after`."""
+    nb = copy.deepcopy(nb)
+    cell = nbformat.v4.new_code_cell(code)
+    if after is None:
+        nb.cells.append(cell)
+    else:
+        i = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == after)
+        nb.cells.insert(i + 1, cell)
+    return nb
+
+
+def cell_of(nb, grade_id):
+    return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+WRONG_CELL = '''
+def rnn_cell(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
+    return np.tanh(x_t @ W_ih.T + b_ih + h_prev @ W_hh.T)
+'''
+
+
+def probe(targets: dict[str, str]) -> str:
+    """Code that tries to read each target and prints what happened."""
+    lines = ["import os"]
+    for label, path in targets.items():
+        lines.append(f"try:\n    open({path!r}, 'rb').read(10)\n    print({label!r}, 'READ')\n"
+                     f"except OSError as e:\n    print({label!r}, 'denied', type(e).__name__)")
+    return "\n".join(lines)
+
+
+@pytest.fixture(scope="module")
+def server():
+    """A TCP server on the host's loopback: a sandboxed submission must not reach it."""
+    hits = []
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    sock.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            try:
+                conn, _ = sock.accept()
+                hits.append(1)
+                conn.close()
+            except OSError:
+                pass
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    yield sock.getsockname()[1], hits
+    stop.set()
+    t.join()
+    sock.close()
+
+
+def submissions(course_dir, port):
+    good = solved()
+    subs = {"good": good}
+    subs["infinite_loop"] = solved(rnn_param_count='''
+def rnn_param_count(input_size, hidden_size, num_layers=1, bidirectional=False, bias=True):
+    while True:
+        pass
+''')
+    subs["os_exit"] = extra_cell(good, "import os\nos._exit(3)", after="many_to_one")
+    subs["segfault"] = extra_cell(good, "import ctypes\nctypes.string_at(0)", after="many_to_one")
+    subs["memory_bomb"] = solved(jordan_step="blob = bytearray(64 * 2**30)\n" + course.solution_code(ROOT, A)["jordan_step"])
+    subs["fork_bomb"] = extra_cell(good, '''
+import os, time
+children = 0
+try:
+    while True:
+        if os.fork() == 0:
+            time.sleep(20)
+            os._exit(0)
+        children += 1
+except OSError as exc:
+    print("fork refused after", children, "children:", type(exc).__name__)
+''')
+    subs["huge_output"] = extra_cell(good, "for _ in range(200):\n    print('x' * 100_000)")
+    subs["stderr_and_warnings"] = solved(rnn_cell='''
+import sys, warnings
+def rnn_cell(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
+    print("debugging rnn_cell", file=sys.stderr)
+    warnings.warn("a student's own warning")
+    return np.tanh(x_t @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh)
+''')
+    subs["network"] = extra_cell(good, f'''
+import socket
+for host in ["127.0.0.1", "localhost"]:  # the host's loopback only: no other address is ever a target
+    try:
+        socket.create_connection((host, {port}), timeout=2).close()
+        print(host, "CONNECTED")
+    except OSError as e:
+        print(host, "blocked", type(e).__name__)
+''', after="imports")
+    subs["reads_secrets"] = extra_cell(good, probe({
+        "solution": str(ROOT / "solutions" / A / f"{A}.ipynb"),
+        "gradebook": str(course_dir / "gradebook.db"),
+        "other student": str(course_dir / "submitted" / "good" / A / f"{A}.ipynb"),
+        "course source": str(course_dir / "source" / A / f"{A}.ipynb"),
+        "shadow": "/etc/shadow",
+    }), after="imports")
+    subs["writes_outside"] = extra_cell(good, f'''
+for path in [{str(course_dir / "gradebook.db")!r}, {str(course_dir / "PWNED")!r}, "/tmp/rnn-course-PWNED",
+             {str(ROOT / "autograde" / "PWNED")!r}]:
+    try:
+        open(path, "a").write("x")
+        print(path, "WRITTEN")
+    except OSError as e:
+        print(path, "denied", type(e).__name__)
+''', after="imports")
+    subs["patches_numpy"] = extra_cell(solved(rnn_cell=WRONG_CELL),
+                                       "np.allclose = lambda *a, **k: True\nnp.testing.assert_allclose = lambda *a, **k: None",
+                                       after="imports")
+    subs["patches_compare"] = extra_cell(solved(rnn_cell=WRONG_CELL),
+                                         "import autograde.checks\nautograde.checks.compare_outputs = lambda *a, **k: None",
+                                         after="imports")
+    subs["replaces_check"] = extra_cell(solved(rnn_cell=WRONG_CELL), "check = lambda *a, **k: None", after="imports")
+    subs["swallows_errors"] = extra_cell(
+        solved(rnn_cell=WRONG_CELL),
+        "get_ipython().set_custom_exc((BaseException,), lambda *a, **k: None)", after="imports")
+    edited = solved(rnn_cell=WRONG_CELL)
+    cell_of(edited, "test_rnn_cell_public").source = "pass"
+    cell_of(edited, "test_rnn_cell_hidden").source = "pass"
+    subs["edits_test_cells"] = edited
+    meta = solved(rnn_cell=WRONG_CELL)
+    cell_of(meta, "test_rnn_cell_public").metadata.nbgrader["points"] = 100
+    cell_of(meta, "test_rnn_forward_hidden").metadata.nbgrader["grade"] = False
+    subs["edits_metadata"] = meta
+    retyped = solved()
+    cell_of(retyped, "test_jordan_step_public").cell_type = "markdown"
+    cell_of(retyped, "test_jordan_step_public").pop("outputs", None)
+    cell_of(retyped, "test_jordan_step_public").pop("execution_count", None)
+    subs["changes_cell_type"] = retyped
+    dup = solved()
+    i = next(i for i, c in enumerate(dup.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "rnn_cell")
+    dup.cells.insert(i + 1, copy.deepcopy(dup.cells[i]))
+    dup.cells[i + 1].id = "copy-of-rnn-cell"
+    j = next(i for i, c in enumerate(dup.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "test_rnn_forward_public")
+    dup.cells.insert(j + 1, copy.deepcopy(dup.cells[j]))
+    dup.cells[j + 1].id = "copy-of-test"
+    subs["duplicated_cells"] = dup
+    deleted = solved()
+    deleted.cells = [c for c in deleted.cells
+                     if c.metadata.get("nbgrader", {}).get("grade_id") not in ("test_rnn_cell_hidden", "jordan_step")]
+    subs["deleted_cells"] = deleted
+    subs["stub"] = make_submission(A, solved=False)
+    return subs
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory, server):
+    port, _ = server
+    course_dir = tmp_path_factory.mktemp("course")
+    subs = submissions(course_dir, port)
+    for student, nb in subs.items():
+        folder = course_dir / "submitted" / student / A
+        folder.mkdir(parents=True)
+        nbformat.write(nb, folder / f"{A}.ipynb")
+    # Broken files, written as bytes.
+    for student, name, data in [
+        ("corrupted", f"{A}.ipynb", nbformat.writes(subs["good"]).encode()[:5000]),
+        ("not_utf8", f"{A}.ipynb", nbformat.writes(subs["good"]).encode("utf-8").replace(b"numpy", b"n\xffmpy")),
+        ("renamed", "my homework (final).ipynb", nbformat.writes(subs["good"]).encode()),
+        ("old_format", f"{A}.ipynb", nbformat.writes(nbformat.convert(subs["good"], 3)).encode()),
+    ]:
+        folder = course_dir / "submitted" / student / A
+        folder.mkdir(parents=True)
+        (folder / name).write_bytes(data)
+    (course_dir / "submitted" / "missing" / A).mkdir(parents=True)
+    extra = course_dir / "submitted" / "extra_files" / A
+    extra.mkdir(parents=True)
+    nbformat.write(subs["good"], extra / f"{A}.ipynb")
+    (extra / "notes.txt").write_text("my notes")
+    (extra / "latin1.csv").write_bytes(b"caf\xe9\n")
+    result = course.grade(ROOT, A, course_dir, limits=LIMITS, progress=False)
+    return course_dir, {r.student: r for r in result.results}
+
+
+def points(result, function=None):
+    return sum(c["points"] for c in result.cells if function is None or c["grade_id"].startswith(f"test_{function}_"))
+
+
+def executed(course_dir, student):
+    return nbformat.read(course_dir / "autograded" / student / A / f"{A}.ipynb", as_version=4)
+
+
+def text_of(nb):
+    return "\n".join(o.get("text", "") + o.get("ename", "") + str(o.get("evalue", ""))
+                     for c in nb.cells if c.cell_type == "code"
+                     for o in c.get("outputs", []))
+
+
+def test_the_whole_class_is_graded_and_a_correct_submission_scores_full(graded):
+    course_dir, results = graded
+    assert len(results) == len(list((course_dir / "submitted").iterdir()))
+    good = results["good"]
+    assert (good.score, good.max_score, good.flags) == (FULL, FULL, [])
+    assert results["stub"].score == 0 and results["stub"].flags == []
+
+
+def test_an_infinite_loop_costs_only_the_looping_function_and_says_so(graded):
+    r = graded[1]["infinite_loop"]
+    assert points(r) == FULL - POINTS["rnn_param_count"]
+    assert "timeout" in r.flags
+    assert all("time limit" in c["message"] for c in r.cells if c["grade_id"].startswith("test_rnn_param_count"))
+
+
+@pytest.mark.parametrize("student", ["os_exit", "segfault"])
+def test_a_kernel_crash_keeps_the_points_of_the_tests_that_ran(graded, student):
+    r = graded[1][student]
+    assert points(r) == POINTS["rnn_cell"] + POINTS["rnn_forward"] + POINTS["jordan_step"]
+    assert "crash" in r.flags
+    assert any("the kernel died while running" in m for m in r.messages)
+    assert all(c["message"].startswith("did not run") for c in r.cells if c["points"] == 0)
+
+
+def test_a_memory_bomb_fails_inside_the_limit_and_costs_only_its_function(graded):
+    course_dir, results = graded
+    r = results["memory_bomb"]
+    assert points(r) == FULL - POINTS["jordan_step"]
+    assert "MemoryError" in text_of(executed(course_dir, "memory_bomb"))
+
+
+def test_a_fork_bomb_is_stopped_by_the_process_limit(graded):
+    course_dir, results = graded
+    assert results["fork_bomb"].score == FULL
+    assert "fork refused after" in text_of(executed(course_dir, "fork_bomb"))
+
+
+def test_a_huge_output_is_cut_and_the_notebook_stays_small(graded):
+    course_dir, results = graded
+    assert results["huge_output"].score == FULL
+    path = course_dir / "autograded" / "huge_output" / A / f"{A}.ipynb"
+    assert path.stat().st_size < 2 << 20
+    assert "[output cut" in text_of(executed(course_dir, "huge_output"))
+
+
+def test_stderr_and_warnings_never_change_a_score(graded):
+    assert graded[1]["stderr_and_warnings"].score == FULL
+    assert graded[1]["stderr_and_warnings"].flags == []
+
+
+def test_the_network_is_unreachable_from_a_submission(graded, server):
+    course_dir, results = graded
+    _, hits = server
+    out = text_of(executed(course_dir, "network"))
+    assert "CONNECTED" not in out and out.count("blocked") == 2
+    assert hits == []
+    assert results["network"].score == FULL
+
+
+def test_a_submission_cannot_read_solutions_gradebook_or_other_students(graded):
+    course_dir, results = graded
+    out = text_of(executed(course_dir, "reads_secrets"))
+    assert "READ" not in out
+    for label in ["solution", "gradebook", "other student", "course source", "shadow"]:
+        assert f"{label} denied" in out
+    assert results["reads_secrets"].score == FULL
+
+
+def test_a_submission_cannot_write_outside_its_sandbox(graded):
+    course_dir, results = graded
+    out = text_of(executed(course_dir, "writes_outside"))
+    assert out.count("denied") == 3  # /tmp is the sandbox's own, thrown away afterwards
+    assert not (course_dir / "PWNED").exists() and not (ROOT / "autograde" / "PWNED").exists()
+    from pathlib import Path
+    assert not Path("/tmp/rnn-course-PWNED").exists()
+    with sqlite3.connect(course_dir / "gradebook.db") as db:
+        assert db.execute("pragma integrity_check").fetchone() == ("ok",)
+
+
+def test_patching_numpy_changes_nothing(graded):
+    r = graded[1]["patches_numpy"]
+    assert points(r) == FULL - POINTS["rnn_cell"] - POINTS["rnn_forward"] - POINTS["many_to_one"]
+    assert r.flags == []
+
+
+@pytest.mark.parametrize("student,total", [
+    ("patches_compare", POINTS["jordan_step"] + POINTS["rnn_param_count"]),
+    ("swallows_errors", POINTS["jordan_step"] + POINTS["rnn_param_count"]),
+    ("replaces_check", 0),  # a fake check records nothing, so no test can be trusted
+])
+def test_fooling_the_kernel_is_caught_by_the_trusted_comparison(graded, student, total):
+    r = graded[1][student]
+    assert "suspected tampering" in r.flags
+    for fn in ("rnn_cell", "rnn_forward", "many_to_one"):
+        assert points(r, fn) == 0
+    fooled = [c for c in r.cells if c["kernel_passed"] and not c["trusted_passed"]]
+    assert fooled and all(c["message"].startswith("suspected tampering") for c in fooled)
+    assert points(r) == total
+
+
+def test_edited_test_cells_are_restored_and_reported(graded):
+    r = graded[1]["edits_test_cells"]
+    assert "suspected tampering" in r.flags
+    assert any("locked cell test_rnn_cell_public was edited" in m for m in r.messages)
+    assert points(r, "rnn_cell") == 0
+
+
+def test_edited_metadata_is_reported_and_the_instructors_points_count(graded):
+    r = graded[1]["edits_metadata"]
+    assert "suspected tampering" in r.flags
+    assert any("metadata of cell test_rnn_cell_public was edited" in m for m in r.messages)
+    assert r.max_score == FULL
+    assert points(r, "rnn_forward") == 0  # its hidden test still ran: rnn_cell is wrong
+
+
+def test_a_changed_cell_type_is_reported_and_the_test_still_runs(graded):
+    r = graded[1]["changes_cell_type"]
+    assert "suspected tampering" in r.flags
+    assert r.score == FULL
+
+
+def test_duplicated_cells_are_explained_not_double_counted(graded):
+    r = graded[1]["duplicated_cells"]
+    assert (r.score, r.max_score) == (FULL, FULL)
+    assert any("rnn_cell appears twice" in m for m in r.messages)
+    assert any("duplicate of the locked cell test_rnn_forward_public was dropped" in m for m in r.messages)
+
+
+def test_deleted_cells_are_restored_or_graded_as_unanswered(graded):
+    r = graded[1]["deleted_cells"]
+    assert points(r) == FULL - POINTS["jordan_step"]
+    assert points(r, "rnn_cell") == POINTS["rnn_cell"]  # the deleted hidden test was put back and ran
+    assert any("test_rnn_cell_hidden was deleted; it was put back" in m for m in r.messages)
+    assert any("answer cell jordan_step was deleted" in m for m in r.messages)
+
+
+@pytest.mark.parametrize("student,flag,says", [
+    ("corrupted", "unreadable notebook", "is not valid JSON"),
+    ("not_utf8", "unreadable notebook", "is not UTF-8"),
+    ("missing", "missing notebook", "no notebook 01-rnn-basics.ipynb"),
+])
+def test_an_unusable_submission_scores_zero_with_a_clear_message(graded, student, flag, says):
+    r = graded[1][student]
+    assert r.score == 0 and r.max_score == FULL
+    assert flag in r.flags
+    assert any(says in m for m in r.messages), r.messages
+
+
+@pytest.mark.parametrize("student,says", [
+    ("renamed", "renamed to my homework (final).ipynb"),
+    ("old_format", "was in notebook format 3; it was converted"),
+    ("extra_files", "extra files were ignored: latin1.csv, notes.txt"),
+])
+def test_a_recoverable_submission_is_graded_with_a_note(graded, student, says):
+    r = graded[1][student]
+    assert r.score == FULL
+    assert any(says in m for m in r.messages), r.messages
+
+
+def test_the_gradebook_and_csv_hold_every_student_once(graded):
+    course_dir, results = graded
+    with sqlite3.connect(course_dir / "gradebook.db") as db:
+        rows = db.execute("select student.id, count(*) from submitted_assignment join student "
+                          "on student.id = submitted_assignment.student_id group by student.id").fetchall()
+    assert sorted(s for s, _ in rows) == sorted(results) and all(n == 1 for _, n in rows)
+    import csv
+    lines = list(csv.DictReader(open(course_dir / "grades.csv")))
+    assert sorted(r["student_id"] for r in lines) == sorted(results)
+    for row in lines:
+        assert float(row["score"]) == results[row["student_id"]].score
+
+
+def test_grading_the_same_submissions_again_gives_the_same_scores(graded, tmp_path):
+    course_dir, results = graded
+    again = tmp_path / "again"
+    for student in ["good", "infinite_loop", "patches_compare", "deleted_cells", "stderr_and_warnings"]:
+        (again / "submitted" / student).mkdir(parents=True)
+        import shutil
+        shutil.copytree(course_dir / "submitted" / student / A, again / "submitted" / student / A)
+    second = {r.student: r for r in course.grade(ROOT, A, again, limits=LIMITS, jobs=1, progress=False).results}
+    for student, r in second.items():
+        first = results[student]
+        assert [(c["grade_id"], c["points"]) for c in r.cells] == [(c["grade_id"], c["points"]) for c in first.cells]
+        assert r.flags == first.flags
+
+
+def test_a_killed_run_resumes_without_duplicates_or_losses(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    course_dir = tmp_path / "course"
+    for i in range(6):
+        folder = course_dir / "submitted" / f"s{i}" / A
+        folder.mkdir(parents=True)
+        nbformat.write(solved() if i % 2 == 0 else make_submission(A, solved=False), folder / f"{A}.ipynb")
+    cmd = [sys.executable, "-m", "autograde.cli", "grade", A, "--course-dir", str(course_dir), "--jobs", "2"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and not list((course_dir / "autograded").glob(f"*/{A}/result.json")):
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done_before = {p.parts[-3] for p in (course_dir / "autograded").glob(f"*/{A}/result.json")}
+    assert 0 < len(done_before) < 6, "the kill did not land mid-run"
+    stamps = {s: (course_dir / "autograded" / s / A / "result.json").stat().st_mtime_ns for s in done_before}
+    subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
+    results = {p.parts[-3]: json.loads(p.read_text()) for p in (course_dir / "autograded").glob(f"*/{A}/result.json")}
+    assert sorted(results) == [f"s{i}" for i in range(6)]
+    for s in done_before:  # finished results were reused, not regraded
+        assert (course_dir / "autograded" / s / A / "result.json").stat().st_mtime_ns == stamps[s]
+    for s, r in results.items():
+        assert sum(c["points"] for c in r["cells"]) == (FULL if int(s[1:]) % 2 == 0 else 0)
+    with sqlite3.connect(course_dir / "gradebook.db") as db:
+        assert db.execute("select count(*) from submitted_assignment").fetchone() == (6,)
+        assert db.execute("select count(*) from grade").fetchone() == (6 * 10,)
+
+
+def test_without_bubblewrap_grading_refuses_unless_told_and_then_marks_results(tmp_path, monkeypatch):
+    course_dir = tmp_path / "course"
+    folder = course_dir / "submitted" / "s0" / A
+    folder.mkdir(parents=True)
+    nbformat.write(solved(), folder / f"{A}.ipynb")
+    monkeypatch.setattr(sandbox, "bwrap_path", lambda: None)
+    with pytest.raises(course.CourseError, match="pass --no-sandbox"):
+        course.grade(ROOT, A, course_dir, progress=False)
+    result = course.grade(ROOT, A, course_dir, sandboxed=False, progress=False).results[0]
+    assert result.score == FULL and result.flags == ["unsandboxed"]
+    assert "unsandboxed" in (course_dir / "grades.csv").read_text()
