@@ -29,9 +29,9 @@ import nbformat
 
 import autograde
 
+from . import cases, record, sandbox
 from . import form as forms
-from . import record, sandbox
-from .score import CellScore, score_cell
+from .score import CellScore, expected_checks, score_cell
 from .trusted import rescore
 
 RESULT = "result.json"
@@ -67,6 +67,10 @@ class Assignment:
     def grade_cells(self) -> list:
         return [c for c in self.source.cells if c.metadata.get("nbgrader", {}).get("grade")]
 
+    def hidden_checks(self) -> list[tuple[str, int]]:
+        return sorted({(e.function, e.seed) for c in self.grade_cells for e in expected_checks(c.source)
+                       if e.kind == "hidden"})
+
     def digest(self) -> str:
         return hashlib.sha256(nbformat.writes(self.source).encode()).hexdigest()[:16]
 
@@ -87,9 +91,11 @@ def _blank_cells(assignment: Assignment, message: str) -> list[dict]:
 
 
 def run_sandboxed(nb: nbformat.NotebookNode, work: Path, slot: int, limits: sandbox.Limits,
-                  sandboxed: bool) -> tuple[nbformat.NotebookNode | None, dict, list, float]:
+                  sandboxed: bool, cases_file: Path | None = None
+                  ) -> tuple[nbformat.NotebookNode | None, dict, list, float]:
     """Execute `nb` in a fresh sandbox. Returns (executed notebook or None, runner
-    status, the checks' recorded verdicts, wall seconds)."""
+    status, the checks' recorded verdicts, wall seconds). `cases_file` holds the hidden
+    cases' expected outputs for the kernel's own (advisory) checks."""
     work.mkdir(parents=True)
     src, dst, status_path = work / "submission.ipynb", work / "executed.ipynb", work / "status.json"
     nbformat.write(nb, src)
@@ -97,6 +103,9 @@ def run_sandboxed(nb: nbformat.NotebookNode, work: Path, slot: int, limits: sand
            "JUPYTER_RUNTIME_DIR": str(work / ".runtime"), "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0",
            "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore",
            record.ENV: str(work / ".records")}
+    if cases_file is not None:
+        shutil.copy2(cases_file, work / "hidden-cases.npz")
+        env[cases.PRECOMPUTED_ENV] = str(work / "hidden-cases.npz")
     argv = [sys.executable, "-m", "autograde.runner", str(src), str(dst), str(status_path),
             f"--cell-timeout={limits.cell_timeout}", f"--max-output={limits.output_bytes}"]
     cmd = sandbox.command(argv, work, slot, limits, env, sandboxed=sandboxed)
@@ -130,7 +139,7 @@ def run_sandboxed(nb: nbformat.NotebookNode, work: Path, slot: int, limits: sand
 
 
 def grade_one(folder: Path, student: str, assignment: Assignment, slot: int, limits: sandbox.Limits,
-              sandboxed: bool, scratch: Path) -> Result:
+              sandboxed: bool, scratch: Path, cases_file: Path | None = None) -> Result:
     key = submission_key(folder, assignment, sandboxed)
     result = Result(student, assignment.name, key, sandboxed=sandboxed)
     if not sandboxed:
@@ -157,7 +166,7 @@ def grade_one(folder: Path, student: str, assignment: Assignment, slot: int, lim
     work = scratch / f"{student}-{key[:8]}"
     if work.exists():
         shutil.rmtree(work)
-    executed, status, recorded, wall = run_sandboxed(built.notebook, work, slot, limits, sandboxed)
+    executed, status, recorded, wall = run_sandboxed(built.notebook, work, slot, limits, sandboxed, cases_file)
     result.seconds = {"wall": round(wall, 3),
                       "kernel_start": round(status.get("kernel_start_seconds") or 0.0, 3),
                       "cells": round(sum(status.get("cells", {}).values()), 3)}
@@ -277,7 +286,7 @@ def grade_all(course_dir: Path, assignment: Assignment, db_url: str, students: l
             slot = free_slots.pop()
         try:
             return grade_one(submitted / student / assignment.name, student, assignment, slot, limits,
-                             sandboxed, scratch)
+                             sandboxed, scratch, cases_file)
         except Exception as exc:  # a defect here must cost this student only, loudly
             result = Result(student, assignment.name, "", sandboxed=sandboxed)
             result.cells = _blank_cells(assignment, f"grading error: {type(exc).__name__}: {exc}")
@@ -291,6 +300,8 @@ def grade_all(course_dir: Path, assignment: Assignment, db_url: str, students: l
     with tempfile.TemporaryDirectory(prefix="rnn-grade-") as tmp:
         scratch = Path(tmp)
         os.chmod(scratch, 0o755)
+        cases_file = cases.write_precomputed(scratch / "hidden-cases.npz", assignment.hidden_checks()) \
+            if todo else None
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             futures = {pool.submit(work, s): s for s in todo}
             for future in as_completed(futures):

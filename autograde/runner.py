@@ -18,9 +18,13 @@ import sys
 import time
 from pathlib import Path
 
-import nbformat
-from nbclient import NotebookClient
-from nbclient.exceptions import CellTimeoutError, DeadKernelError
+# jsonschema (via nbformat) imports this optional IRI checker if it can, and it
+# builds a grammar taking a second at import; we validate no IRIs, so skip it.
+sys.modules.setdefault("rfc3987_syntax", None)
+
+import nbformat  # noqa: E402
+from nbclient import NotebookClient  # noqa: E402
+from nbclient.exceptions import CellTimeoutError, DeadKernelError  # noqa: E402
 
 
 class CappedClient(NotebookClient):
@@ -64,6 +68,7 @@ def run(src: Path, dst: Path, status_path: Path, cell_timeout: int, max_output: 
     nb = nbformat.read(src, as_version=4)
     client = CappedClient(nb, timeout=cell_timeout, allow_errors=True, interrupt_on_timeout=True,
                           kernel_name="python3", startup_timeout=90, max_output_bytes=max_output,
+                          shutdown_kernel="immediate",
                           resources={"metadata": {"path": str(src.parent)}})
     status: dict = {"kernel_start_seconds": None, "cells": {}, "timeouts": [], "died_at": None,
                     "finished": False}

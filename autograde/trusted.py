@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import registry
-from .cases import hidden_cases, public_cases
+from .cases import public_cases, trusted_hidden_expected
 from .compare import compare_outputs
 from .record import Record, read
 
@@ -34,21 +34,27 @@ class Verdict:
 
 def rescore(records: list[Record]) -> list[Verdict]:
     verdicts = []
-    cache: dict[tuple[str, str, int], list] = {}
+    cache: dict[tuple[str, str, int], list] = {}  # (function, kind, seed) -> expected outputs per case
     for rec in records:
         spec = registry.get(rec.function)
         key = (rec.function, rec.kind, rec.seed)
         if key not in cache:
-            cache[key] = (public_cases(rec.function) if rec.kind == "public"
-                          else hidden_cases(rec.function, rec.seed))
-        case = cache[key][rec.index]
+            if rec.kind == "public":
+                cache[key] = [c.expected for c in public_cases(rec.function)]
+            else:  # recomputed with PyTorch here, never read from the sandbox's file
+                cache[key] = [list(e) for e in trusted_hidden_expected(rec.function, rec.seed)]
+        if not 0 <= rec.index < len(cache[key]):
+            verdicts.append(Verdict(rec.function, rec.kind, rec.seed, rec.index, False, rec.kernel_passed,
+                                    f"recorded a case that does not exist (index {rec.index})"))
+            continue
+        expected = cache[key][rec.index]
         if rec.outputs is None:
             passed, message = False, f"raised {rec.error}"
         else:
             actual = rec.outputs if len(spec.outputs) > 1 else rec.outputs[0]
             if len(spec.outputs) == 1 and actual is not None and actual.ndim == 0 and actual.dtype.kind in "iu":
                 actual = int(actual)
-            mismatch = compare_outputs(spec.outputs, case.expected, actual, atol=spec.atol, rtol=spec.rtol)
+            mismatch = compare_outputs(spec.outputs, expected, actual, atol=spec.atol, rtol=spec.rtol)
             passed, message = mismatch is None, (mismatch.message if mismatch else None)
         verdicts.append(Verdict(rec.function, rec.kind, rec.seed, rec.index, passed, rec.kernel_passed, message))
     return verdicts

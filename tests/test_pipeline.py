@@ -52,6 +52,23 @@ def rnn_cell(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
 '''
 
 
+ZEROS_CELL = '''
+def rnn_cell(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
+    return np.zeros((x_t.shape[0], W_hh.shape[0]))
+'''
+
+# Overwrite the kernel's copy of the hidden references so that zeros "match".
+FORGE_REFERENCES = '''
+import os
+path = os.environ["AUTOGRADE_CASES"]
+forged = dict(np.load(path))
+for key in forged:
+    if key.startswith("rnn_cell/"):
+        forged[key] = np.zeros_like(forged[key])
+np.savez(path, **forged)
+'''
+
+
 def probe(targets: dict[str, str]) -> str:
     """Code that tries to read each target and prints what happened."""
     lines = ["import os"]
@@ -149,6 +166,7 @@ for path in [{str(course_dir / "gradebook.db")!r}, {str(course_dir / "PWNED")!r}
     subs["patches_compare"] = extra_cell(solved(rnn_cell=WRONG_CELL),
                                          "import autograde.checks\nautograde.checks.compare_outputs = lambda *a, **k: None",
                                          after="imports")
+    subs["forges_references"] = extra_cell(solved(rnn_cell=ZEROS_CELL), FORGE_REFERENCES, after="imports")
     subs["replaces_check"] = extra_cell(solved(rnn_cell=WRONG_CELL), "check = lambda *a, **k: None", after="imports")
     subs["swallows_errors"] = extra_cell(
         solved(rnn_cell=WRONG_CELL),
@@ -314,6 +332,7 @@ def test_patching_numpy_changes_nothing(graded):
     ("patches_compare", POINTS["jordan_step"] + POINTS["rnn_param_count"]),
     ("swallows_errors", POINTS["jordan_step"] + POINTS["rnn_param_count"]),
     ("replaces_check", 0),  # a fake check records nothing, so no test can be trusted
+    ("forges_references", POINTS["jordan_step"] + POINTS["rnn_param_count"]),
 ])
 def test_fooling_the_kernel_is_caught_by_the_trusted_comparison(graded, student, total):
     r = graded[1][student]
