@@ -170,9 +170,22 @@ def _prepare_course(root: Path, assignment: str, course_dir: Path) -> tuple[Path
     return db, course_dir / "release" / assignment / f"{assignment}.ipynb"
 
 
-def _feedback(assignment: str, course_dir: Path, db: Path, students: list[str] | None) -> None:
+def _feedback(assignment: str, course_dir: Path, db: Path, students: list[str] | None, results=()) -> None:
+    """nbgrader's feedback for every executed notebook; a plain page of the grading
+    notes for a student whose submission could not be run at all."""
+    from html import escape
+
     only = (f"--student={students[0]}",) if students and len(students) == 1 else ()
     nbgrader("generate_feedback", assignment, "--force", *only, root=course_dir, db=db, extra=_FEEDBACK_SETTINGS)
+    for r in results:
+        page = course_dir / "feedback" / r.student / assignment / f"{assignment}.html"
+        if not page.exists():
+            page.parent.mkdir(parents=True, exist_ok=True)
+            items = "".join(f"<li>{escape(m)}</li>" for m in r.messages)
+            page.write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{escape(assignment)}: "
+                            f"{escape(r.student)}</title></head><body><h1>{escape(assignment)}</h1>"
+                            f"<p>Score: {r.score:g} / {r.max_score:g}</p><ul>{items}</ul></body></html>",
+                            encoding="utf-8")
 
 
 def write_grades_csv(path: Path, results: list) -> Path:
@@ -214,7 +227,7 @@ def grade(root: Path, assignment: str, course_dir: Path, student: str | None = N
         raise CourseError(f"no submission folder submitted/{student}/")
     results = pipeline.grade_all(course_dir, a, f"sqlite:///{db}", students, jobs=jobs, limits=limits,
                                  sandboxed=sandboxed, progress=progress)
-    _feedback(assignment, course_dir, db, students)
+    _feedback(assignment, course_dir, db, students, results)
     everyone = [r for r in (pipeline.load(course_dir, p.name, assignment)
                             for p in sorted((course_dir / "submitted").iterdir()) if p.is_dir()) if r]
     csv = write_grades_csv(course_dir / "grades.csv", everyone)

@@ -5,7 +5,7 @@ tests were put back: their source, and the traceback lines that quote it, reach 
 student (nbgrader issues #917, #1363). `ScrubHiddenTests` runs before the HTML export
 and, in every cell that held a hidden region, removes that region and reduces an error
 to its message (our checks' messages name the case and the error, never a hidden
-case's reference values).
+case's reference values); a failed check anywhere is also shown as its message alone.
 """
 from __future__ import annotations
 
@@ -35,8 +35,8 @@ class ScrubHiddenTests(Preprocessor):
         if cell.cell_type != "code":
             return cell, resources
         cell.source, had_hidden = strip_hidden(cell.source)
-        if had_hidden:
-            for output in cell.get("outputs", []):
-                if output.output_type == "error":
-                    output.traceback = [f"{output.ename}: {output.evalue}"]
+        for output in cell.get("outputs", []):
+            # A failed check's message says all; its traceback shows only our internals.
+            if output.output_type == "error" and (had_hidden or output.ename == "CheckFailed"):
+                output.traceback = [f"{output.ename}: {output.evalue}"]
         return cell, resources

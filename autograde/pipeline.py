@@ -203,11 +203,27 @@ def grade_one(folder: Path, student: str, assignment: Assignment, slot: int, lim
     return result
 
 
+def notes_markdown(result: Result) -> str:
+    """The grading notes a student reads at the top of their feedback."""
+    from html import escape
+
+    lines = [f"## Grading notes: {result.score:g} / {result.max_score:g} points", ""]
+    lines += [f"- {escape(m)}" for m in result.messages]
+    if result.messages:
+        lines.append("")
+    lines += ["| test | points | result |", "|---|---|---|"]
+    for c in result.cells:
+        lines.append(f"| {c['grade_id']} | {c['points']:g} / {c['max_points']:g} | "
+                     f"{escape(c['message']).replace('|', '&#124;').replace(chr(10), ' ')} |")
+    return "\n".join(lines)
+
+
 def save(result: Result, course_dir: Path) -> None:
     folder = course_dir / "autograded" / result.student / result.assignment
     folder.mkdir(parents=True, exist_ok=True)
     executed = getattr(result, "executed", None)
     if executed is not None:
+        executed.cells.insert(0, nbformat.v4.new_markdown_cell(notes_markdown(result), id="grading-notes"))
         tmp = folder / f".{result.assignment}.ipynb.tmp"
         nbformat.write(executed, tmp)
         os.replace(tmp, folder / f"{result.assignment}.ipynb")

@@ -7,6 +7,7 @@ the real pipeline (bubblewrap, nbgrader gradebook), and each test reads its stud
 from __future__ import annotations
 
 import copy
+import html
 import json
 import socket
 import sqlite3
@@ -15,7 +16,7 @@ import threading
 import nbformat
 import pytest
 
-from autograde import course, pipeline, sandbox
+from autograde import course, leaks, pipeline, sandbox
 from conftest import ROOT, make_submission
 
 pytestmark = pytest.mark.slow
@@ -24,6 +25,8 @@ A = "01-rnn-basics"
 FULL = 11.0
 POINTS = {"rnn_cell": 2, "rnn_forward": 3, "jordan_step": 2, "many_to_one": 2, "rnn_param_count": 2}
 LIMITS = sandbox.Limits(cell_timeout=6, wall_seconds=150)
+HIDDEN = {line: kind for line, kind in leaks.secret_lines(ROOT / "solutions" / A / f"{A}.ipynb").items()
+          if kind == "hidden test"}
 
 
 def solved(**replace):
@@ -380,6 +383,19 @@ def test_deleted_cells_are_restored_or_graded_as_unanswered(graded):
     assert any("answer cell jordan_step was deleted" in m for m in r.messages)
 
 
+def test_every_student_gets_feedback_with_the_grading_notes_and_no_hidden_values(graded):
+    course_dir, results = graded
+    for student, r in results.items():
+        page = (course_dir / "feedback" / student / A / f"{A}.html").read_text(encoding="utf-8")
+        assert f"{r.score:g} / {r.max_score:g}" in page
+        for m in r.messages:
+            assert html.escape(m) in page or m in page
+        assert leaks.find_leaks(leaks.html_text(course_dir / "feedback" / student / A / f"{A}.html"), HIDDEN) == []
+        for c in r.cells:
+            if "hidden" in c["grade_id"]:
+                assert "expected" not in c["message"], c["message"]
+
+
 @pytest.mark.parametrize("student,flag,says", [
     ("corrupted", "unreadable notebook", "is not valid JSON"),
     ("not_utf8", "unreadable notebook", "is not UTF-8"),
@@ -416,7 +432,7 @@ def test_the_gradebook_and_csv_hold_every_student_once(graded):
         assert float(row["score"]) == results[row["student_id"]].score
 
 
-def test_grading_the_same_submissions_again_gives_the_same_scores(graded, tmp_path):
+def test_a_serial_regrade_gives_the_same_scores_as_the_parallel_run(graded, tmp_path):
     course_dir, results = graded
     again = tmp_path / "again"
     for student in ["good", "infinite_loop", "patches_compare", "deleted_cells", "stderr_and_warnings"]:
