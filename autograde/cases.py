@@ -31,6 +31,7 @@ class Case:
     index: int
     inputs: dict
     expected: list | None  # None until computed (hidden cases)
+    mistakes: dict[str, list] | None = None  # known mistake -> its outputs on this case
 
     @property
     def label(self) -> str:
@@ -51,8 +52,22 @@ def _to_python(value: np.ndarray):
     return value.item() if value.ndim == 0 else value
 
 
+def mistake_outputs(name: str, inputs: dict) -> dict[str, list]:
+    """Every known mistake's outputs on one case (a mistake that cannot run on it is left out)."""
+    from .mistakes import mistakes_for
+
+    out = {}
+    for m in mistakes_for(name):
+        try:
+            out[m.key] = m.outputs(inputs)
+        except (RuntimeError, ValueError, IndexError):  # e.g. a shape the mistake cannot take
+            continue
+    return out
+
+
 def write_public(assignment: str, path: Path | None = None) -> Path:
-    """Compute every public case of `assignment` with PyTorch and store it."""
+    """Compute every public case of `assignment` with PyTorch, with the outputs of every
+    known mistake on it, and store them."""
     arrays: dict[str, np.ndarray] = {}
     for fn in registry.assignments()[assignment]:
         for i, inputs in enumerate(fn.cases(fn.public_seed, fn.n_public)):
@@ -60,6 +75,9 @@ def write_public(assignment: str, path: Path | None = None) -> Path:
                 arrays[f"{fn.name}/{i}/in/{k}"] = np.asarray(v)
             for j, v in enumerate(fn.expected(inputs)):
                 arrays[f"{fn.name}/{i}/out/{j}"] = np.asarray(v)
+            for key, outputs in mistake_outputs(fn.name, inputs).items():
+                for j, v in enumerate(outputs):
+                    arrays[f"{fn.name}/{i}/mistake/{key}/{j}"] = np.asarray(v)
     path = path or data_path(assignment)
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(path, **arrays)
@@ -76,6 +94,17 @@ def _load(assignment: str) -> dict[str, np.ndarray]:
         return {k: data[k] for k in data.files}
 
 
+def _stored_mistakes(data, prefix: str, n_outputs: int) -> dict[str, list]:
+    from .mistakes import mistakes_for
+
+    found = {}
+    for m in mistakes_for(prefix.split("/")[0]):
+        keys = [f"{prefix}/mistake/{m.key}/{j}" for j in range(n_outputs)]
+        if all(k in data for k in keys):
+            found[m.key] = [_to_python(data[k]) for k in keys]
+    return found
+
+
 def public_cases(name: str) -> list[Case]:
     fn = registry.get(name)
     data = _load(fn.assignment)
@@ -83,7 +112,8 @@ def public_cases(name: str) -> list[Case]:
     for i in range(fn.n_public):
         inputs = {k: _to_python(data[f"{name}/{i}/in/{k}"]) for k in fn.inputs}
         expected = [_to_python(data[f"{name}/{i}/out/{j}"]) for j in range(len(fn.outputs))]
-        cases.append(Case(name, "public", fn.public_seed, i, inputs, expected))
+        mistakes = _stored_mistakes(data, f"{name}/{i}", len(fn.outputs))
+        cases.append(Case(name, "public", fn.public_seed, i, inputs, expected, mistakes))
     return cases
 
 
@@ -94,31 +124,39 @@ def hidden_cases(name: str, seed: int, with_expected: bool = True, precomputed: 
     stored = _precomputed(name, seed) if with_expected and precomputed else None
     cases = []
     for i, inputs in enumerate(fn.cases(seed, fn.n_hidden, first=fn.n_public)):
-        expected = None
+        expected = mistakes = None
         if with_expected:
-            expected = stored[i] if stored is not None else fn.expected(inputs)
-        cases.append(Case(name, "hidden", seed, i, inputs, expected))
+            if stored is not None:
+                expected, mistakes = stored[i]
+            else:
+                expected, mistakes = fn.expected(inputs), mistake_outputs(name, inputs)
+        cases.append(Case(name, "hidden", seed, i, inputs, expected, mistakes))
     return cases
 
 
 @lru_cache(maxsize=None)
-def trusted_hidden_expected(name: str, seed: int) -> tuple:
-    """Expected outputs of hidden cases, always from PyTorch; cached for a grading run."""
-    return tuple(tuple(c.expected) for c in hidden_cases(name, seed, precomputed=False))
+def trusted_hidden(name: str, seed: int) -> tuple:
+    """(expected outputs, mistakes' outputs) of each hidden case, always from PyTorch;
+    cached for a grading run."""
+    return tuple((c.expected, c.mistakes) for c in hidden_cases(name, seed, precomputed=False))
 
 
 def write_precomputed(path: Path, checks: list[tuple[str, int]]) -> Path:
-    """Store the expected outputs of the hidden cases of each (function, seed)."""
+    """Store the expected outputs (and the mistakes' outputs) of the hidden cases of
+    each (function, seed)."""
     arrays = {}
     for name, seed in checks:
-        for i, expected in enumerate(trusted_hidden_expected(name, seed)):
+        for i, (expected, mistakes) in enumerate(trusted_hidden(name, seed)):
             for j, value in enumerate(expected):
-                arrays[f"{name}/{seed}/{i}/{j}"] = np.asarray(value)
+                arrays[f"{name}/{seed}/{i}/out/{j}"] = np.asarray(value)
+            for key, outputs in mistakes.items():
+                for j, value in enumerate(outputs):
+                    arrays[f"{name}/{seed}/{i}/mistake/{key}/{j}"] = np.asarray(value)
     np.savez(path, **arrays)
     return path
 
 
-def _precomputed(name: str, seed: int) -> list[list] | None:
+def _precomputed(name: str, seed: int) -> list[tuple[list, dict]] | None:
     import os
 
     path = os.environ.get(PRECOMPUTED_ENV)
@@ -127,7 +165,8 @@ def _precomputed(name: str, seed: int) -> list[list] | None:
     fn = registry.get(name)
     try:
         with np.load(path, allow_pickle=False) as data:
-            return [[_to_python(data[f"{name}/{seed}/{i}/{j}"]) for j in range(len(fn.outputs))]
+            return [([_to_python(data[f"{name}/{seed}/{i}/out/{j}"]) for j in range(len(fn.outputs))],
+                     _stored_mistakes(data, f"{name}/{seed}/{i}", len(fn.outputs)))
                     for i in range(fn.n_hidden)]
     except (OSError, KeyError, ValueError):
         return None

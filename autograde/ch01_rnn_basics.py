@@ -187,3 +187,222 @@ register(GradedFunction(
     make_inputs=_count_inputs, reference=_count_reference, matches="the parameters of nn.RNN",
     n_hidden=6,
 ))
+
+
+# --- known mistakes -------------------------------------------------------------------
+# Each is computed with PyTorch from the same inputs as the reference. See mistakes.py.
+
+from .mistakes import mistake  # noqa: E402
+
+_CELL_EQ = "h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)"
+
+
+def _pre(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
+    from torch.nn.functional import linear
+
+    return linear(_torch(x_t), _torch(W_ih), _torch(b_ih)) + linear(_torch(h_prev), _torch(W_hh), _torch(b_hh))
+
+
+def _torch(value):
+    import torch
+
+    return torch.from_numpy(np.asarray(value, dtype=np.float64))
+
+
+@mistake("rnn_cell", "w_hh-untransposed", "W_hh used without its transpose", f"""
+    Rows are examples, so the recurrent term is h_prev @ W_hh.T. Writing h_prev @ W_hh uses
+    the transpose of W_hh: the shapes still fit because W_hh is square, so nothing fails,
+    but each hidden unit reads another unit's weights. The equation is {_CELL_EQ}.""")
+def _(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
+    return _cell_reference(x_t, h_prev, W_ih, W_hh.T.copy(), b_ih, b_hh)
+
+
+@mistake("rnn_cell", "b_hh-missing", "b_hh left out", f"""
+    nn.RNN has two biases and adds both: b_ih with the input term and b_hh with the
+    recurrent term. Look for a line that adds only one of them. The equation is {_CELL_EQ}.""")
+def _(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
+    return _cell_reference(x_t, h_prev, W_ih, W_hh, b_ih, np.zeros_like(b_hh))
+
+
+@mistake("rnn_cell", "b_ih-missing", "b_ih left out", f"""
+    nn.RNN has two biases and adds both: b_ih with the input term and b_hh with the
+    recurrent term. Look for a line that adds only one of them. The equation is {_CELL_EQ}.""")
+def _(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
+    return _cell_reference(x_t, h_prev, W_ih, W_hh, np.zeros_like(b_ih), b_hh)
+
+
+@mistake("rnn_cell", "no-tanh", "tanh left out", f"""
+    The sum of the two affine terms is only the pre-activation; it must go through tanh.
+    Without it the cell is linear and its state is not kept inside (-1, 1). The equation is
+    {_CELL_EQ}.""")
+def _(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
+    return (_pre(x_t, h_prev, W_ih, W_hh, b_ih, b_hh).numpy(),)
+
+
+@mistake("rnn_cell", "sigmoid", "sigmoid instead of tanh", f"""
+    nn.RNN's nonlinearity is tanh, with values in (-1, 1). The logistic sigmoid, with values
+    in (0, 1), is what the gates of an LSTM or a GRU use. The equation is {_CELL_EQ}.""")
+def _(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
+    import torch
+
+    return (torch.sigmoid(_pre(x_t, h_prev, W_ih, W_hh, b_ih, b_hh)).numpy(),)
+
+
+@mistake("rnn_forward", "state-not-carried", "the hidden state is not carried from step to step", """
+    Each step must start from the state the step before produced, h_t = f(x_t, h_{t-1}).
+    If every step starts from h_0, the network forgets everything between steps. Look
+    inside your loop for a call that passes h_0 instead of the updated state, or a state
+    variable that is never reassigned.""")
+def _(X, h_0, W_ih, W_hh, b_ih, b_hh):
+    states = [_run_rnn(X[t:t + 1], h_0, W_ih, W_hh, b_ih, b_hh)[0][0] for t in range(len(X))]
+    return np.stack(states), states[-1]
+
+
+@mistake("rnn_forward", "h_n-first", "h_n is the first state instead of the last", """
+    h_n is the hidden state after the last time step, h_T, so it equals output[-1]. Returning
+    the state after the first step (output[0]) gives the right answer only when T = 1.""")
+def _(X, h_0, W_ih, W_hh, b_ih, b_hh):
+    output, _ = _run_rnn(X, h_0, W_ih, W_hh, b_ih, b_hh)
+    return output, output[0]
+
+
+@mistake("rnn_forward", "outputs-shifted", "outputs shifted by one step (h_0 stored, h_T missing)", """
+    output[t] must be the state after reading x_{t+1}: output holds h_1, ..., h_T. If you
+    store the state before updating it, output holds h_0, ..., h_{T-1} instead. Store the
+    new state after each call of the cell.""")
+def _(X, h_0, W_ih, W_hh, b_ih, b_hh):
+    output, h_n = _run_rnn(X, h_0, W_ih, W_hh, b_ih, b_hh)
+    return np.concatenate([h_0[None], output[:-1]]), h_n
+
+
+@mistake("rnn_forward", "h_0-ignored", "h_0 ignored (the loop starts from zeros)", """
+    The recurrence starts from the h_0 it is given. nn.RNN uses zeros only when h_0 is left
+    out of the call; here it is passed, so the first step must read it.""")
+def _(X, h_0, W_ih, W_hh, b_ih, b_hh):
+    return _run_rnn(X, np.zeros_like(h_0), W_ih, W_hh, b_ih, b_hh)
+
+
+_JORDAN_EQ = "h_t = tanh(x_t W_ih^T + y_{t-1} W_yh^T + b_h), y_t = h_t W_hy^T + b_y"
+
+
+def _jordan_parts(x_t, y_prev, W_ih, W_yh, b_h, W_hy, b_y):
+    from torch.nn.functional import linear
+
+    a_t = linear(_torch(x_t), _torch(W_ih)) + linear(_torch(y_prev), _torch(W_yh), _torch(b_h))
+    return a_t, (lambda h: linear(h, _torch(W_hy), _torch(b_y)))
+
+
+@mistake("jordan_step", "tanh-on-output", "tanh applied to the output", f"""
+    Only the hidden layer has a nonlinearity; the output layer of this Jordan network is
+    linear. The equations are {_JORDAN_EQ}.""")
+def _(x_t, y_prev, W_ih, W_yh, b_h, W_hy, b_y):
+    import torch
+
+    a_t, head = _jordan_parts(x_t, y_prev, W_ih, W_yh, b_h, W_hy, b_y)
+    h_t = torch.tanh(a_t)
+    return h_t.numpy(), torch.tanh(head(h_t)).numpy()
+
+
+@mistake("jordan_step", "b_y-missing", "output bias b_y left out", f"""
+    The output is an affine map of h_t, with its own bias b_y. The equations are {_JORDAN_EQ}.""")
+def _(x_t, y_prev, W_ih, W_yh, b_h, W_hy, b_y):
+    return _jordan_reference(x_t, y_prev, W_ih, W_yh, b_h, W_hy, np.zeros_like(b_y))
+
+
+@mistake("jordan_step", "output-from-preactivation", "output computed before tanh", f"""
+    y_t is computed from the hidden state h_t, after tanh. Using the pre-activation
+    x_t W_ih^T + y_{{t-1}} W_yh^T + b_h instead skips the nonlinearity on the way to the
+    output. The equations are {_JORDAN_EQ}.""")
+def _(x_t, y_prev, W_ih, W_yh, b_h, W_hy, b_y):
+    import torch
+
+    a_t, head = _jordan_parts(x_t, y_prev, W_ih, W_yh, b_h, W_hy, b_y)
+    return torch.tanh(a_t).numpy(), head(a_t).numpy()
+
+
+@mistake("jordan_step", "no-tanh", "tanh left out of the hidden layer", f"""
+    The hidden layer must apply tanh to its pre-activation; without it the whole step is
+    linear. The equations are {_JORDAN_EQ}.""")
+def _(x_t, y_prev, W_ih, W_yh, b_h, W_hy, b_y):
+    a_t, head = _jordan_parts(x_t, y_prev, W_ih, W_yh, b_h, W_hy, b_y)
+    return a_t.numpy(), head(a_t).numpy()
+
+
+def _head(h, W_hy, b_y):
+    return h @ W_hy.T + b_y if b_y is not None else h @ W_hy.T
+
+
+@mistake("many_to_one", "head-on-first-state", "the head reads the first state", """
+    A many-to-one model predicts from the state after the whole sequence, h_T (h_n, or
+    output[-1]). output[0] is the state after the first step only.""")
+def _(X, h_0, W_ih, W_hh, b_ih, b_hh, W_hy, b_y):
+    output, _ = _run_rnn(X, h_0, W_ih, W_hh, b_ih, b_hh)
+    return (_head(output[0], W_hy, b_y),)
+
+
+@mistake("many_to_one", "head-on-mean", "the head reads the mean of the states", """
+    Averaging the states over time is a different model (mean pooling). The many-to-one
+    model of this chapter predicts from the last state h_T alone: y = h_T W_hy^T + b_y.""")
+def _(X, h_0, W_ih, W_hh, b_ih, b_hh, W_hy, b_y):
+    output, _ = _run_rnn(X, h_0, W_ih, W_hh, b_ih, b_hh)
+    return (_head(output.mean(axis=0), W_hy, b_y),)
+
+
+@mistake("many_to_one", "b_y-missing", "the head's bias b_y left out", """
+    The head is an affine map like nn.Linear: y = h_T W_hy^T + b_y. Look for the bias.""")
+def _(X, h_0, W_ih, W_hh, b_ih, b_hh, W_hy, b_y):
+    _, h_n = _run_rnn(X, h_0, W_ih, W_hh, b_ih, b_hh)
+    return (_head(h_n, W_hy, None),)
+
+
+@mistake("many_to_one", "head-every-step", "one prediction per time step", """
+    Applying the head to every state (output @ W_hy.T) gives a prediction per step, shape
+    (T, B, O): that is a many-to-many model. Many-to-one makes one prediction per sequence,
+    shape (B, O), from h_T.""")
+def _(X, h_0, W_ih, W_hh, b_ih, b_hh, W_hy, b_y):
+    output, _ = _run_rnn(X, h_0, W_ih, W_hh, b_ih, b_hh)
+    return (_head(output, W_hy, b_y),)
+
+
+def _count(input_size, hidden_size, num_layers=1, bidirectional=False, bias=True):
+    return _count_reference(input_size, hidden_size, num_layers, bidirectional, bias)[0]
+
+
+@mistake("rnn_param_count", "one-bias", "one bias per layer and direction instead of two", """
+    nn.RNN learns two bias vectors per layer and direction, bias_ih and bias_hh, each of
+    hidden_size numbers (see the parameter names printed in chapter 1).""")
+def _(input_size, hidden_size, num_layers, bidirectional, bias):
+    directions = 2 if bidirectional else 1
+    missing = num_layers * directions * hidden_size if bias else 0
+    return (_count(input_size, hidden_size, num_layers, bidirectional, bias) - missing,)
+
+
+@mistake("rnn_param_count", "layers-read-input", "every layer counted as reading the input", """
+    Only the first layer reads x_t, with input_size features. Layer l > 0 reads the layer
+    below, hidden_size features per direction: its weight_ih is [hidden_size, hidden_size]
+    (or [hidden_size, 2 hidden_size] when bidirectional).""")
+def _(input_size, hidden_size, num_layers, bidirectional, bias):
+    return (num_layers * _count(input_size, hidden_size, 1, bidirectional, bias),)
+
+
+@mistake("rnn_param_count", "upper-input-one-direction", "layer 2 reads only one direction", """
+    In a bidirectional RNN the layers above the first read both directions of the layer
+    below, concatenated: 2 hidden_size features, so their weight_ih is
+    [hidden_size, 2 hidden_size] (seed 004 prints weight_ih_l1 : [64, 128]).""")
+def _(input_size, hidden_size, num_layers, bidirectional, bias):
+    return (_count(input_size, hidden_size, 1, bidirectional, bias)
+            + (num_layers - 1) * _count(hidden_size, hidden_size, 1, bidirectional, bias),)
+
+
+@mistake("rnn_param_count", "bias-ignored", "bias=False not taken into account", """
+    With bias=False, nn.RNN has no bias_ih or bias_hh at all: only the weights count.""")
+def _(input_size, hidden_size, num_layers, bidirectional, bias):
+    return (_count(input_size, hidden_size, num_layers, bidirectional, True),)
+
+
+@mistake("rnn_param_count", "bidirectional-ignored", "the second direction not counted", """
+    A bidirectional RNN has a full second set of weights and biases per layer, the
+    *_reverse parameters, so every layer's count doubles (and the layers above the first
+    read 2 hidden_size features).""")
+def _(input_size, hidden_size, num_layers, bidirectional, bias):
+    return (_count(input_size, hidden_size, num_layers, False, bias),)

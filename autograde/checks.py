@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import copy
 import warnings
+from dataclasses import dataclass
 
 from . import record, registry
 from .cases import Case, hidden_cases, public_cases
 from .compare import compare_outputs
+from .mistakes import Mistake, describe, diagnose
 
 
 class CheckFailed(AssertionError):
@@ -37,10 +39,18 @@ def _call(fn, case: Case, spec: registry.GradedFunction):
     return result, notes
 
 
-def run_cases(name: str, fn, cases: list[Case]) -> list[str]:
-    """Run `fn` on `cases`; return one failure message per failing case (empty if all pass)."""
+@dataclass
+class Run:
+    failures: list[str]  # one message per failing case; empty if all pass
+    diagnosable: bool  # every failure is a wrong value (not an exception, not a wrong form)
+    mistake: Mistake | None  # the known mistake that explains every wrong value
+
+
+def run_cases(name: str, fn, cases: list[Case]) -> Run:
+    """Run `fn` on every case, record what it returned, and diagnose what went wrong."""
     spec = registry.get(name)
     failures = []
+    wrong = []  # (mistakes' outputs, the student's outputs) of each case with wrong values
     for case in cases:
         outputs, error, message = None, None, None
         try:
@@ -65,10 +75,12 @@ def run_cases(name: str, fn, cases: list[Case]) -> list[str]:
                                        atol=spec.atol, rtol=spec.rtol)
             if mismatch is not None:
                 message = f"{name}, {case.label} ({case.describe_inputs()}): {mismatch.message}"
+                wrong.append((case.mistakes or {}, result))
         record.write(name, case.kind, case.seed, case.index, outputs, error, kernel_passed=message is None)
         if message is not None:
             failures.append(message)
-    return failures
+    diagnosable = bool(failures) and len(wrong) == len(failures)
+    return Run(failures, diagnosable, diagnose(spec, wrong) if diagnosable else None)
 
 
 def check(name: str, fn, hidden_seed: int | None = None) -> None:
@@ -77,9 +89,10 @@ def check(name: str, fn, hidden_seed: int | None = None) -> None:
     if not callable(fn):
         raise CheckFailed(f"{name} should be a function, but it is a {type(fn).__name__}")
     cases = public_cases(name) if hidden_seed is None else hidden_cases(name, hidden_seed)
-    failures = run_cases(name, fn, cases)
+    run = run_cases(name, fn, cases)
     kind = cases[0].kind if cases else "public"
-    if failures:
-        more = f"\n({len(failures)} of {len(cases)} {kind} cases fail)" if len(failures) > 1 else ""
-        raise CheckFailed(failures[0] + more) from None
+    if run.failures:
+        more = f"\n({len(run.failures)} of {len(cases)} {kind} cases fail)" if len(run.failures) > 1 else ""
+        diagnosis = "\n" + describe(run.mistake, name) if run.diagnosable else ""
+        raise CheckFailed(run.failures[0] + more + diagnosis) from None
     print(f"ok: {name} matches {spec.matches} on all {len(cases)} {kind} cases")

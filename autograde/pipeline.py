@@ -29,7 +29,7 @@ import nbformat
 
 import autograde
 
-from . import cases, record, sandbox
+from . import cases, mistakes, record, sandbox
 from . import form as forms
 from .score import CellScore, expected_checks, score_cell
 from .trusted import rescore
@@ -212,9 +212,15 @@ def notes_markdown(result: Result) -> str:
     if result.messages:
         lines.append("")
     lines += ["| test | points | result |", "|---|---|---|"]
+    diagnosed = {}
     for c in result.cells:
         lines.append(f"| {c['grade_id']} | {c['points']:g} / {c['max_points']:g} | "
                      f"{escape(c['message']).replace('|', '&#124;').replace(chr(10), ' ')} |")
+        if c.get("diagnosis"):
+            diagnosed.setdefault((c["grade_id"].removeprefix("test_").rsplit("_", 1)[0], c["diagnosis"]), None)
+    for function, key in diagnosed:
+        m = mistakes.get(function, key)
+        lines += ["", f"**{escape(function)}: {escape(m.title)}.** {escape(m.explanation)}"]
     return "\n".join(lines)
 
 

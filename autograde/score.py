@@ -50,6 +50,7 @@ class CellScore:
     kernel_passed: bool
     trusted_passed: bool
     message: str
+    diagnosis: str | None = None  # key of the known mistake the outputs match (trusted)
 
     @property
     def disagree(self) -> bool:
@@ -67,10 +68,11 @@ def kernel_verdict(cell, ran: bool, timed_out: bool) -> tuple[bool, str]:
     return True, "passed"
 
 
-def trusted_verdict(source: str, verdicts: list[Verdict]) -> tuple[bool, str]:
+def trusted_verdict(source: str, verdicts: list[Verdict]) -> tuple[bool, str, str | None]:
+    """(passed, why not, the diagnosed mistake) for the test cell with this source."""
     expected = expected_checks(source)
     if not expected:
-        return True, ""
+        return True, "", None
     by_case: dict[tuple, list[Verdict]] = {}
     for v in verdicts:
         by_case.setdefault((v.function, v.kind, v.seed, v.index), []).append(v)
@@ -78,21 +80,22 @@ def trusted_verdict(source: str, verdicts: list[Verdict]) -> tuple[bool, str]:
         for i in range(exp.n):
             got = by_case.get((exp.function, exp.kind, exp.seed, i))
             if not got:
-                return False, f"{exp.function}, {exp.kind} case {i}: no result was recorded"
+                return False, f"{exp.function}, {exp.kind} case {i}: no result was recorded", None
             bad = next((v for v in got if not v.passed), None)
             if bad is not None:
-                return False, f"{exp.function}, {exp.kind} case {i}: {bad.message}"
-    return True, ""
+                return False, f"{exp.function}, {exp.kind} case {i}: {bad.message}", bad.diagnosis
+    return True, "", None
 
 
 def score_cell(grade_id: str, max_points: float, source: str, cell, ran: bool, timed_out: bool,
                verdicts: list[Verdict]) -> CellScore:
     k_ok, k_msg = kernel_verdict(cell, ran, timed_out)
-    t_ok, t_msg = trusted_verdict(source, verdicts)
+    t_ok, t_msg, diagnosis = trusted_verdict(source, verdicts)
     ok = k_ok and t_ok
     if k_ok != t_ok:
         message = ("suspected tampering: the notebook reported a pass but the trusted comparison found: " + t_msg
                    if k_ok else "suspected tampering: the trusted comparison passed but the notebook reported: " + k_msg)
     else:
         message = k_msg
-    return CellScore(grade_id, max_points if ok else 0.0, max_points, k_ok, t_ok, message)
+    return CellScore(grade_id, max_points if ok else 0.0, max_points, k_ok, t_ok, message,
+                     diagnosis if not t_ok else None)

@@ -1,13 +1,15 @@
 """The instructor's round trip through real nbgrader: submissions in, gradebook,
 grades CSV and feedback HTML out; right answers score, wrong ones lose points."""
 import csv
+import html
+import json
 import subprocess
 
 import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from autograde import leaks, registry
+from autograde import leaks, mistakes, registry
 from conftest import ASSIGNMENTS, BIN, ROOT, make_submission, solution_path
 from wrong_implementations import DEPENDS, cases as wrong_cases
 
@@ -75,6 +77,23 @@ def test_a_wrong_implementation_loses_that_functions_points_and_only_those(grade
         if fn.name != name and name not in DEPENDS.get(fn.name, ()):
             got, most = _function_points(student, fn.name)
             assert got == most, f"{mistake!r} in {name} cost {fn.name} points"
+
+
+@pytest.mark.parametrize("i,assignment,name,mistake", [(i, a, f, m) for i, (a, f, m, _) in enumerate(WRONG)],
+                         ids=[f"{f}: {m}" for _, f, m, _ in WRONG])
+def test_a_catalogued_mistake_is_diagnosed_as_itself_in_results_and_feedback(graded, i, assignment, name, mistake):
+    course_dir, _ = graded[assignment]
+    result = json.loads((course_dir / "autograded" / _student(i) / assignment / "result.json").read_text())
+    failed = [c for c in result["cells"] if c["grade_id"].startswith(f"test_{name}_") and c["points"] == 0]
+    catalogue = {m.key: m for m in mistakes.mistakes_for(name)}
+    feedback = (course_dir / "feedback" / _student(i) / assignment / f"{assignment}.html").read_text()
+    if mistake in catalogue:
+        assert {c["diagnosis"] for c in failed} == {mistake}
+        assert html.escape(catalogue[mistake].title, quote=False) in feedback
+    else:
+        assert {c["diagnosis"] for c in failed} == {None}
+    others = [m.title for k, m in catalogue.items() if k != mistake]
+    assert not any(html.escape(t, quote=False) in feedback for t in others)
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

@@ -58,3 +58,18 @@ def test_a_corrupted_reference_file_is_detected(tmp_path, monkeypatch):
         assert not np.allclose(shipped, recomputed, rtol=0, atol=1e-12)
     finally:
         cases._load.cache_clear()
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_test_cell_is_named_after_the_function_it_checks(assignment):
+    """Reports and feedback find a test's function from its grade id."""
+    from autograde.score import expected_checks
+
+    nb = nbformat.read(solution_path(assignment), as_version=4)
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade"):
+            calls = expected_checks(cell.source)
+            assert calls, f"{meta['grade_id']} calls no check"
+            kind = "hidden" if calls[0].kind == "hidden" else "public"
+            assert meta["grade_id"] == f"test_{calls[0].function}_{kind}"
