@@ -81,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
             for r in flagged:
                 print(f"  {r.student}: {', '.join(r.flags)}")
             print(f"gradebook: {result.gradebook}\ngrades:    {result.grades_csv}\n"
-                  f"feedback:  {result.feedback_dir}")
+                  f"feedback:  {result.feedback_dir}\n"
+                  f"report:    {result.grades_csv.parent / 'reports' / args.assignment / 'index.html'}")
     except course.CourseError as exc:
         print(f"rnn-course: {exc}", file=sys.stderr)
         return 2

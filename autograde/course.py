@@ -231,6 +231,9 @@ def grade(root: Path, assignment: str, course_dir: Path, student: str | None = N
     everyone = [r for r in (pipeline.load(course_dir, p.name, assignment)
                             for p in sorted((course_dir / "submitted").iterdir()) if p.is_dir()) if r]
     csv = write_grades_csv(course_dir / "grades.csv", everyone)
+    from . import report
+
+    report.write(everyone, assignment, course_dir)
     return GradeResult(db, csv, course_dir / "feedback", course_dir / "autograded", results)
 
 

@@ -1,6 +1,7 @@
 """The instructor's round trip through real nbgrader: submissions in, gradebook,
 grades CSV and feedback HTML out; right answers score, wrong ones lose points."""
 import csv
+import re
 import html
 import json
 import subprocess
@@ -133,3 +134,38 @@ def test_unscrubbed_feedback_would_be_caught_leaking_hidden_tests(graded, assign
     secrets = {line: kind for line, kind in leaks.secret_lines(solution_path(assignment)).items()
                if kind == "hidden test"}
     assert len(leaks.find_leaks(leaks.html_text(page), secrets)) == len(secrets) > 0
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_class_report_matches_the_gradebook(graded, assignment):
+    course_dir, scores = graded[assignment]
+    folder = course_dir / "reports" / assignment
+    report = json.loads((folder / "report.json").read_text())
+    assert report["submissions"] == len(scores)
+    for student, cells in scores.items():
+        assert report["scores"][student] == sum(s for s, _ in cells.values())
+    for fn in registry.assignments()[assignment]:
+        per_student = [sum(s for gid, (s, _) in cells.items() if gid.startswith(f"test_{fn.name}_"))
+                       for cells in scores.values()]
+        q = report["questions"][fn.name]
+        assert q["mean"] == pytest.approx(sum(per_student) / len(per_student))
+        assert sum(q["distribution"].values()) == len(scores)
+    counted = {(m["function"], m["key"]): m["students"] for m in report["mistakes"]}
+    from collections import Counter
+    from_results = Counter()
+    for student in scores:
+        result = json.loads((course_dir / "autograded" / student / assignment / "result.json").read_text())
+        from_results.update({(c["grade_id"].removeprefix("test_").rsplit("_", 1)[0], c["diagnosis"])
+                             for c in result["cells"] if c["diagnosis"]})
+    assert counted == dict(from_results)
+    expected = {}  # every planted catalogued mistake is counted (a mistake upstream may add more)
+    for a, name, mistake, _ in WRONG:
+        if a == assignment and mistake in {m.key for m in mistakes.mistakes_for(name)}:
+            expected[(name, mistake)] = expected.get((name, mistake), 0) + 1
+    assert all(counted.get(k, 0) >= n for k, n in expected.items())
+    page = (folder / "index.html").read_text()
+    for image in ("scores.png", "time.png") + (("mistakes.png",) if expected else ()):
+        assert (folder / image).stat().st_size > 1000
+        assert re.search(rf"<img src='{image}' alt='[^']+'>", page)
+    rows = list(csv.DictReader(open(folder / "report.csv")))
+    assert {r["student_id"]: float(r["score"]) for r in rows} == report["scores"]

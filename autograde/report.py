@@ -1,0 +1,152 @@
+"""The instructor's class report for one assignment: HTML with figures, and the same
+numbers as JSON and CSV.
+
+    COURSE/reports/<assignment>/index.html   score distribution per question, the most
+                                             frequent diagnosed mistakes, flagged
+                                             submissions, grading time per submission
+    COURSE/reports/<assignment>/report.json  every number on the page
+    COURSE/reports/<assignment>/report.csv   one row per student
+
+It is made from the saved results (autograded/<student>/<assignment>/result.json),
+which are what the gradebook was given.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import statistics
+from collections import Counter
+from html import escape
+from pathlib import Path
+
+from . import mistakes
+
+
+def _function(grade_id: str) -> str:
+    return grade_id.removeprefix("test_").rsplit("_", 1)[0]
+
+
+def summarise(results: list, assignment: str) -> dict:
+    questions: dict[str, dict] = {}
+    for r in results:
+        per_fn: dict[str, list[float]] = {}
+        for c in r.cells:
+            got, most = per_fn.setdefault(_function(c["grade_id"]), [0.0, 0.0])
+            per_fn[_function(c["grade_id"])] = [got + c["points"], most + c["max_points"]]
+        for fn, (got, most) in per_fn.items():
+            q = questions.setdefault(fn, {"max_points": most, "scores": []})
+            q["scores"].append(got)
+    for q in questions.values():
+        q["mean"] = statistics.mean(q["scores"]) if q["scores"] else 0.0
+        q["distribution"] = {f"{k:g}": v for k, v in sorted(Counter(q["scores"]).items())}
+        del q["scores"]
+    seen = Counter()
+    for r in results:
+        for fn, key in {(_function(c["grade_id"]), c["diagnosis"]) for c in r.cells if c.get("diagnosis")}:
+            seen[(fn, key)] += 1
+    diagnosed = [{"function": fn, "key": key, "title": mistakes.get(fn, key).title, "students": n}
+                 for (fn, key), n in seen.most_common()]
+    times = {r.student: r.seconds.get("wall") for r in results if r.seconds}
+    wall = [t for t in times.values() if t is not None]
+    return {
+        "assignment": assignment,
+        "submissions": len(results),
+        "max_score": max((r.max_score for r in results), default=0.0),
+        "mean_score": statistics.mean([r.score for r in results]) if results else 0.0,
+        "scores": {r.student: r.score for r in results},
+        "questions": questions,
+        "mistakes": diagnosed,
+        "flagged": [{"student": r.student, "flags": r.flags, "messages": r.messages} for r in results if r.flags],
+        "seconds": {"per_student": times, "mean": statistics.mean(wall) if wall else None,
+                    "median": statistics.median(wall) if wall else None, "max": max(wall) if wall else None},
+    }
+
+
+def _figures(summary: dict, folder: Path) -> list[tuple[str, str, str]]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    made = []
+    qs = summary["questions"]
+    if qs:
+        fig, axes = plt.subplots(1, len(qs), figsize=(2.6 * len(qs), 2.6), squeeze=False, sharey=True)
+        for ax, (fn, q) in zip(axes[0], qs.items()):
+            points = [float(k) for k in q["distribution"]]
+            ax.bar([f"{p:g}" for p in points], list(q["distribution"].values()), color="#4C72B0")
+            ax.set_title(f"{fn}\n(max {q['max_points']:g}, mean {q['mean']:.2f})", fontsize=9)
+            ax.set_xlabel("points")
+        axes[0][0].set_ylabel("students")
+        fig.tight_layout()
+        fig.savefig(folder / "scores.png", dpi=110)
+        plt.close(fig)
+        made.append(("scores.png", "Score distribution per question",
+                     "Bar charts, one per graded function, of how many students earned each number of points."))
+    if summary["mistakes"]:
+        top = summary["mistakes"][:12][::-1]
+        fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(top) + 1))
+        ax.barh([f"{m['function']}: {m['title']}" for m in top], [m["students"] for m in top], color="#DD8452")
+        ax.set_xlabel("students")
+        fig.tight_layout()
+        fig.savefig(folder / "mistakes.png", dpi=110)
+        plt.close(fig)
+        made.append(("mistakes.png", "The most frequent diagnosed mistakes",
+                     "Horizontal bars: for each known mistake, how many students made it."))
+    wall = [t for t in summary["seconds"]["per_student"].values() if t is not None]
+    if wall:
+        fig, ax = plt.subplots(figsize=(5, 2.6))
+        ax.hist(wall, bins=min(20, max(5, len(wall) // 2)), color="#55A868")
+        ax.set_xlabel("seconds per submission (sandbox, kernel and tests)")
+        ax.set_ylabel("submissions")
+        fig.tight_layout()
+        fig.savefig(folder / "time.png", dpi=110)
+        plt.close(fig)
+        made.append(("time.png", "Grading time per submission",
+                     "A histogram of the wall time each submission took to grade."))
+    return made
+
+
+def write(results: list, assignment: str, course_dir: Path) -> Path:
+    folder = course_dir / "reports" / assignment
+    folder.mkdir(parents=True, exist_ok=True)
+    summary = summarise(results, assignment)
+    (folder / "report.json").write_text(json.dumps(summary, indent=1))
+    with open(folder / "report.csv", "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["student_id", "score", "max_score", "flags", "seconds", "diagnosed_mistakes"])
+        for r in results:
+            diag = sorted({f"{_function(c['grade_id'])}:{c['diagnosis']}" for c in r.cells if c.get("diagnosis")})
+            w.writerow([r.student, f"{r.score:g}", f"{r.max_score:g}", "; ".join(r.flags),
+                        r.seconds.get("wall", ""), "; ".join(diag)])
+    figures = _figures(summary, folder)
+    rows = "".join(f"<tr><td>{escape(fn)}</td><td>{q['max_points']:g}</td><td>{q['mean']:.2f}</td>"
+                   f"<td>{escape(', '.join(f'{k} pts: {v}' for k, v in q['distribution'].items()))}</td></tr>"
+                   for fn, q in summary["questions"].items())
+    mistakes_rows = "".join(f"<tr><td>{escape(m['function'])}</td><td>{escape(m['title'])}</td>"
+                            f"<td>{m['students']}</td></tr>" for m in summary["mistakes"]) or \
+        "<tr><td colspan=3>none diagnosed</td></tr>"
+    flagged_rows = "".join(f"<tr><td>{escape(f['student'])}</td><td>{escape(', '.join(f['flags']))}</td>"
+                           f"<td>{escape(' | '.join(f['messages'])[:400])}</td></tr>" for f in summary["flagged"]) or \
+        "<tr><td colspan=3>none</td></tr>"
+    figs = "".join(f"<figure><img src='{name}' alt='{escape(alt)}'><figcaption>{escape(caption)}</figcaption></figure>"
+                   for name, caption, alt in figures)
+    s = summary["seconds"]
+    timing = (f"mean {s['mean']:.2f} s, median {s['median']:.2f} s, max {s['max']:.2f} s per submission"
+              if s["mean"] is not None else "no submission ran")
+    (folder / "index.html").write_text(f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Class report: {escape(assignment)}</title>
+<style>body{{font-family:sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}
+table{{border-collapse:collapse;margin:1rem 0}}td,th{{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}}
+img{{max-width:100%}}figcaption{{font-size:.9rem;color:#444}}</style></head><body>
+<h1>Class report: {escape(assignment)}</h1>
+<p>{summary['submissions']} submissions; mean score {summary['mean_score']:.2f} of {summary['max_score']:g};
+grading time {timing}.</p>
+{figs}
+<h2>Questions</h2><table><tr><th>function</th><th>points</th><th>mean</th><th>distribution</th></tr>{rows}</table>
+<h2>Diagnosed mistakes</h2><table><tr><th>function</th><th>mistake</th><th>students</th></tr>{mistakes_rows}</table>
+<h2>Flagged submissions</h2><table><tr><th>student</th><th>flags</th><th>messages</th></tr>{flagged_rows}</table>
+<p>The same numbers: <a href="report.json">report.json</a>, <a href="report.csv">report.csv</a>.</p>
+</body></html>
+""", encoding="utf-8")
+    return folder / "index.html"
