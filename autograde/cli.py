@@ -3,6 +3,8 @@
     rnn-course notebooks              solutions/*/*.md -> the .ipynb nbgrader reads
     rnn-course release [NAME ...]     nbgrader's student version -> exercises/
     rnn-course references [--check]   public cases and their PyTorch outputs -> autograde/data/
+    rnn-course collect NAME EXPORT.zip --course-dir DIR
+                                      an LMS zip -> submitted/<student>/NAME/ (nbgrader zip_collect)
     rnn-course grade NAME --course-dir DIR [--student ID] [--jobs N] [--no-sandbox]
                                       submitted/<student>/NAME/ -> gradebook, grades.csv, feedback/
                                       (each submission isolated with bubblewrap, graded in parallel)
@@ -49,6 +51,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=None, help="folder for the released notebooks")
     p = sub.add_parser("references", help="recompute the public cases with PyTorch")
     p.add_argument("--check", action="store_true", help="only check that the shipped ones agree")
+    p = sub.add_parser("collect", help="unpack an LMS zip of submissions into submitted/")
+    p.add_argument("assignment")
+    p.add_argument("archive", type=Path, help="the LMS export (.zip)")
+    p.add_argument("--course-dir", type=Path, required=True)
+    p.add_argument("--pattern", default=None,
+                   help="regular expression with (?P<student_id>...) and (?P<file_id>...) matched against each "
+                        "file's path (default: <student_id>_<anything>_<notebook>.ipynb)")
     p = sub.add_parser("grade", help="autograde submissions with nbgrader")
     p.add_argument("assignment")
     p.add_argument("--course-dir", type=Path, required=True,
@@ -63,6 +72,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "references":
             return _references(args.check)
+        if args.command == "collect":
+            students, skipped = course.collect_zip(args.assignment, args.archive, args.course_dir,
+                                                   args.pattern or course.ZIP_PATTERN)
+            print(f"collected {len(students)} students into {args.course_dir / 'submitted'}")
+            for name in skipped:
+                print(f"  skipped (no student id in the name): {name}")
+            return 0
         root = course.find_root(args.root)
         if args.command == "notebooks":
             for src in course.assignment_sources(root).values():

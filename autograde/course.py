@@ -205,6 +205,49 @@ def write_grades_csv(path: Path, results: list) -> Path:
     return path
 
 
+# An LMS export names each file <student_id>_<anything>_<notebook>.ipynb, e.g. Canvas's
+# jsmith_12345_67890_01-rnn-basics.ipynb or jsmith_01-rnn-basics.ipynb: the student id
+# is everything before the first underscore, the notebook's name the part after the
+# last one. nbgrader matches the pattern against the extracted file's full path.
+ZIP_PATTERN = r".*/(?P<student_id>[^/_]+)_(?:[^/]*_)?(?P<file_id>[^/_]+\.ipynb)$"
+
+
+def collect_zip(assignment: str, archive: Path, course_dir: Path, pattern: str = ZIP_PATTERN) -> tuple[list[str], list[str]]:
+    """Unpack an LMS export into submitted/<student>/<assignment>/ with nbgrader's
+    zip_collect. Returns (students collected, files that matched no student)."""
+    archive, course_dir = archive.resolve(), course_dir.resolve()
+    if not archive.is_file():
+        raise CourseError(f"{archive}: no such file")
+    import zipfile
+
+    if not zipfile.is_zipfile(archive):
+        raise CourseError(f"{archive}: not a zip archive")
+    inbox = course_dir / "downloaded" / assignment / "archive"
+    if inbox.exists():
+        shutil.rmtree(inbox)
+    inbox.mkdir(parents=True)
+    shutil.copy2(archive, inbox)
+    proc = nbgrader("zip_collect", assignment, "--force", f"--FileNameCollectorPlugin.named_regexp={pattern}",
+                    root=course_dir, db=course_dir / "gradebook.db")
+    skipped = [line.split(" in: ", 1)[1].strip() for line in proc.stderr.splitlines() if "did not match anything in: " in line]
+    after = sorted(p.name for p in (course_dir / "submitted").iterdir()) if (course_dir / "submitted").is_dir() else []
+    return after, [Path(f).name for f in skipped]
+
+
+def write_lms_csv(path: Path, results: list, assignment: str) -> Path:
+    """Grades in the form LMS gradebooks import: student id, score, points possible."""
+    import csv
+
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["student_id", assignment, "points_possible"])
+        for r in results:
+            w.writerow([r.student, f"{r.score:g}", f"{r.max_score:g}"])
+    os.replace(tmp, path)
+    return path
+
+
 def grade(root: Path, assignment: str, course_dir: Path, student: str | None = None, jobs: int | None = None,
           sandboxed: bool = True, limits=None, progress: bool = True) -> GradeResult:
     """Grade `course_dir/submitted/<student>/<assignment>/` with the hardened pipeline.
@@ -231,6 +274,7 @@ def grade(root: Path, assignment: str, course_dir: Path, student: str | None = N
     everyone = [r for r in (pipeline.load(course_dir, p.name, assignment)
                             for p in sorted((course_dir / "submitted").iterdir()) if p.is_dir()) if r]
     csv = write_grades_csv(course_dir / "grades.csv", everyone)
+    write_lms_csv(course_dir / f"grades-lms-{assignment}.csv", everyone, assignment)
     from . import report
 
     report.write(everyone, assignment, course_dir)
