@@ -1,7 +1,8 @@
 """`rnn-course`: the instructor's command line.
 
     rnn-course notebooks              solutions/*/*.md -> the .ipynb nbgrader reads
-    rnn-course release [NAME ...]     nbgrader's student version -> exercises/
+    rnn-course release [NAME ...]     nbgrader's student version -> exercises/, and the book's
+                                      common-mistakes page from the catalogue of known mistakes
     rnn-course references [--check]   public cases and their PyTorch outputs -> autograde/data/
     rnn-course collect NAME EXPORT.zip --course-dir DIR
                                       an LMS zip -> submitted/<student>/NAME/ (nbgrader zip_collect)
@@ -86,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "release":
             for path in course.release(root, args.assignments or None, args.out):
                 print(f"released {path}")
+            if not args.out:
+                print(f"wrote {course.write_mistakes_page(root).relative_to(root)}")
         elif args.command == "grade":
             from . import sandbox
 

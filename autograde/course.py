@@ -142,6 +142,61 @@ def student_notebook(root: Path, assignment: str, replace: dict[str, str] | None
     return nb
 
 
+def mistakes_page(root: Path) -> str:
+    """The book's "Common mistakes" page, made from the catalogue of known mistakes."""
+    import numpy as np
+
+    from . import cases, mistakes, registry
+    from .compare import compare_output
+
+    lines = ["# Common mistakes", "",
+             "These are the mistakes the grader recognises. When a check in an exercise fails with",
+             "*This looks like a known mistake*, it names one of them, with the explanation below. Each",
+             "example takes the first public case where the mistake shows and gives, at the first index",
+             "where they differ, the right value (what PyTorch computes) and the mistake's value.", "",
+             "This page is generated from the grader's catalogue (`autograde`), so the two always agree.", ""]
+    for assignment, functions in registry.assignments().items():
+        chapter = root / "book" / f"{assignment}.md"
+        title = next((ln[2:].strip() for ln in chapter.read_text(encoding="utf-8").splitlines()
+                      if ln.startswith("# ")), assignment) if chapter.exists() else assignment
+        lines += [f"## {title}", "", f"Exercise `{assignment}`.", ""]
+        for fn in functions:
+            known = mistakes.mistakes_for(fn.name)
+            if not known:
+                continue
+            lines += [f"### `{fn.name}`", ""]
+            for m in known:
+                lines += [f"**{m.title[0].upper() + m.title[1:]}.** {m.explanation}", ""]
+                example = None
+                for case in cases.public_cases(fn.name):
+                    wrong = (case.mistakes or {}).get(m.key)
+                    for name, right, got in zip(fn.outputs, case.expected, wrong or ()):
+                        if example is None and compare_output(name, right, got) is not None:
+                            example = case, name, np.asarray(right), np.asarray(got)
+                if example is None:
+                    continue
+                case, name, right, got = example
+                where = f"Example, public case {case.index} ({case.describe_inputs()}): "
+                if right.shape != got.shape:
+                    lines += [where + f"`{name}` should have shape {right.shape}; with this mistake it has "
+                                      f"shape {got.shape}.", ""]
+                elif right.ndim == 0:
+                    lines += [where + f"`{name}` should be {right.item():g}; with this mistake it is {got.item():g}.", ""]
+                else:
+                    first = compare_output(name, right, got).first_index
+                    lines += [where + f"`{name}{list(first)}` should be {right[first]:.4f}; with this mistake it "
+                                      f"is {got[first]:.4f} (largest difference {np.abs(right - got).max():.3g}).", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def write_mistakes_page(root: Path) -> Path:
+    path = root / "book" / "common-mistakes.md"
+    text = mistakes_page(root)
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
 @dataclass(frozen=True)
 class GradeResult:
     gradebook: Path

@@ -104,3 +104,13 @@ def test_every_equation_check_in_a_chapter_prints_true(built_book, chapter):
     source = (ROOT / "book" / f"{chapter}.md").read_text(encoding="utf-8")
     assert source.count("allclose") >= 3, "a chapter checks its equations against PyTorch"
     assert not re.search(r"(?m)^False$", text)
+
+
+def test_the_common_mistakes_page_names_every_known_mistake(built_book):
+    from autograde import mistakes
+
+    text = leaks.html_text(built_book / "book" / "common-mistakes.html")
+    for assignment in ASSIGNMENTS:
+        for fn in registry.assignments()[assignment]:
+            for m in mistakes.mistakes_for(fn.name):
+                assert m.title[1:] in text and m.explanation[:60] in text, m.key

@@ -84,3 +84,9 @@ def test_nbgrader_validate_passes_the_solution_and_fails_the_release(assignment,
     released = _validate(release_path(assignment), tmp_path)
     assert "VALIDATION FAILED" in released
     assert "not implemented yet" in released
+
+
+def test_the_common_mistakes_page_is_generated_from_the_catalogue():
+    page = ROOT / "book" / "common-mistakes.md"
+    assert page.read_text(encoding="utf-8") == course.mistakes_page(ROOT), \
+        "book/common-mistakes.md is stale or hand-edited: run `make exercises`"
