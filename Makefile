@@ -39,6 +39,7 @@ test: setup
 bench: setup
 	$(BIN)/python benchmarks/build_and_grade.py
 	$(BIN)/python benchmarks/grading_throughput.py
+	$(BIN)/python benchmarks/diagnosis.py
 
 clean:
 	rm -rf _build
