@@ -10,22 +10,36 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: setup system book exercises test bench clean
 
-# Debian packages the grader needs (bubblewrap isolates each submission).
-APT_PACKAGES := bubblewrap
+# Debian packages: bubblewrap isolates each graded submission; chromium runs the browser
+# tests of the built book (tests/test_browser.py), and a CJK font lets its screenshots show
+# the Chinese terms; npm installs MathJax, which the book serves itself.
+APT_PACKAGES := bubblewrap chromium fonts-noto-cjk npm
+
+# MathJax from the npm registry, pinned in package.json / package-lock.json.
+NODE_STAMP := node_modules/.package-lock.json
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet -r requirements.txt -e .
 	touch $@
 
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 system:
-	@if ! command -v bwrap >/dev/null; then \
+	@missing=""; \
+	command -v bwrap >/dev/null || missing="$$missing bubblewrap"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	fc-list :lang=zh 2>/dev/null | grep -q . || missing="$$missing fonts-noto-cjk"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES); \
-	  else echo "please install: $(APT_PACKAGES) (grading refuses to run without a sandbox)"; fi; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else echo "please install:$$missing (grading refuses to run without a sandbox; the browser tests need chromium)"; fi; \
 	fi
 
-setup: system $(STAMP)
+setup: system $(STAMP) $(NODE_STAMP)
 
 exercises: setup
 	$(BIN)/rnn-course release

@@ -1,0 +1,52 @@
+"""Serve MathJax from the site itself, so that the book works offline.
+
+MathJax 3 is installed from the npm registry by `make setup` (`npm ci`, pinned in
+package.json and package-lock.json) into node_modules/, which git ignores. When the HTML
+builder starts, this extension copies the files a page needs into the site's
+_static/mathjax/: the tex-chtml.js component, its woff-v2 fonts (which it loads from
+[its own folder]/output/chtml/fonts/woff-v2) and the TeX extensions its autoloader may
+fetch for a rarer macro. _config.yml points `mathjax_path` at mathjax/tex-chtml.js
+(relative to _static), so no page asks a CDN for anything.
+"""
+from __future__ import annotations
+
+import filecmp
+import shutil
+from pathlib import Path
+
+from sphinx.application import Sphinx
+from sphinx.errors import ExtensionError
+
+# Relative to node_modules/mathjax/es5: what tex-chtml.js loads at run time.
+MATHJAX_FILES = ["tex-chtml.js", "output/chtml/fonts/woff-v2", "input/tex/extensions"]
+
+
+def mathjax_source(app: Sphinx) -> Path:
+    return Path(app.confdir) / "node_modules" / "mathjax" / "es5"
+
+
+def copy_if_changed(src: Path, dst: Path) -> None:
+    if src.is_dir():
+        for child in src.iterdir():
+            copy_if_changed(child, dst / child.name)
+    elif not dst.is_file() or not filecmp.cmp(src, dst, shallow=False):
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, dst)
+
+
+def copy_mathjax(app: Sphinx) -> None:
+    if app.builder.format != "html":
+        return
+    source = mathjax_source(app)
+    if not (source / "tex-chtml.js").is_file():
+        raise ExtensionError(
+            f"MathJax is not installed ({source} is missing): run `make setup`, "
+            "which runs `npm ci` in the repository root")
+    target = Path(app.outdir) / "_static" / "mathjax"
+    for rel in MATHJAX_FILES:
+        copy_if_changed(source / rel, target / rel)
+
+
+def setup(app: Sphinx) -> dict:
+    app.connect("builder-inited", copy_mathjax)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
