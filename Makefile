@@ -11,9 +11,10 @@ STAMP  := $(VENV)/.installed
 .PHONY: setup system book exercises test bench clean
 
 # Debian packages: bubblewrap isolates each graded submission; chromium runs the browser
-# tests of the built book (tests/test_browser.py), and a CJK font lets its screenshots show
-# the Chinese terms; npm installs MathJax, which the book serves itself.
-APT_PACKAGES := bubblewrap chromium fonts-noto-cjk npm
+# tests of the built book (tests/test_browser.py), and a CJK and an emoji font let its
+# screenshots show the Chinese terms and the execution table's status marks; npm installs
+# MathJax, which the book serves itself.
+APT_PACKAGES := bubblewrap chromium fonts-noto-cjk fonts-noto-color-emoji npm
 
 # MathJax from the npm registry, pinned in package.json / package-lock.json.
 NODE_STAMP := node_modules/.package-lock.json
@@ -32,6 +33,7 @@ system:
 	command -v bwrap >/dev/null || missing="$$missing bubblewrap"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	fc-list :lang=zh 2>/dev/null | grep -q . || missing="$$missing fonts-noto-cjk"; \
+	fc-list 2>/dev/null | grep -qi 'color emoji' || missing="$$missing fonts-noto-color-emoji"; \
 	command -v npm >/dev/null || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \

@@ -7,6 +7,10 @@ _static/mathjax/: the tex-chtml.js component, its woff-v2 fonts (which it loads 
 [its own folder]/output/chtml/fonts/woff-v2) and the TeX extensions its autoloader may
 fetch for a rarer macro. _config.yml points `mathjax_path` at mathjax/tex-chtml.js
 (relative to _static), so no page asks a CDN for anything.
+
+It also drops repeated <script> tags from each page: sphinx-thebe and
+sphinx-togglebutton register their inline configuration again when a build is
+incremental, and a second `const THEBE_JS_URL = ...` is a JavaScript error on every page.
 """
 from __future__ import annotations
 
@@ -47,6 +51,22 @@ def copy_mathjax(app: Sphinx) -> None:
         copy_if_changed(source / rel, target / rel)
 
 
+def asset_key(asset) -> tuple:
+    # The same inline script arrives once with filename None and once with '' (the
+    # registry's copy), which Sphinx does not take for the same asset.
+    return (asset.filename or "", asset.priority, tuple(sorted(asset.attributes.items())))
+
+
+def drop_repeated_scripts(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    for key in ("script_files", "css_files"):
+        if isinstance(context.get(key), list):
+            unique = {}
+            for asset in context[key]:
+                unique.setdefault(asset_key(asset), asset)
+            context[key] = list(unique.values())
+
+
 def setup(app: Sphinx) -> dict:
     app.connect("builder-inited", copy_mathjax)
+    app.connect("html-page-context", drop_repeated_scripts, priority=900)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
