@@ -31,7 +31,7 @@ import autograde
 
 from . import cases, mistakes, record, sandbox
 from . import form as forms
-from .score import CellScore, expected_checks, score_cell
+from .score import CellScore, expected_checks, function_of, score_cell
 from .trusted import rescore
 
 RESULT = "result.json"
@@ -217,7 +217,7 @@ def notes_markdown(result: Result) -> str:
         lines.append(f"| {c['grade_id']} | {c['points']:g} / {c['max_points']:g} | "
                      f"{escape(c['message']).replace('|', '&#124;').replace(chr(10), ' ')} |")
         if c.get("diagnosis"):
-            diagnosed.setdefault((c["grade_id"].removeprefix("test_").rsplit("_", 1)[0], c["diagnosis"]), None)
+            diagnosed.setdefault((function_of(c["grade_id"]), c["diagnosis"]), None)
     for function, key in diagnosed:
         m = mistakes.get(function, key)
         lines += ["", f"**{escape(function)}: {escape(m.title)}.** {escape(m.explanation)}"]

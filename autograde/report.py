@@ -20,10 +20,7 @@ from html import escape
 from pathlib import Path
 
 from . import mistakes
-
-
-def _function(grade_id: str) -> str:
-    return grade_id.removeprefix("test_").rsplit("_", 1)[0]
+from .score import function_of
 
 
 def summarise(results: list, assignment: str) -> dict:
@@ -31,8 +28,8 @@ def summarise(results: list, assignment: str) -> dict:
     for r in results:
         per_fn: dict[str, list[float]] = {}
         for c in r.cells:
-            got, most = per_fn.setdefault(_function(c["grade_id"]), [0.0, 0.0])
-            per_fn[_function(c["grade_id"])] = [got + c["points"], most + c["max_points"]]
+            got, most = per_fn.setdefault(function_of(c["grade_id"]), [0.0, 0.0])
+            per_fn[function_of(c["grade_id"])] = [got + c["points"], most + c["max_points"]]
         for fn, (got, most) in per_fn.items():
             q = questions.setdefault(fn, {"max_points": most, "scores": []})
             q["scores"].append(got)
@@ -42,7 +39,7 @@ def summarise(results: list, assignment: str) -> dict:
         del q["scores"]
     seen = Counter()
     for r in results:
-        for fn, key in {(_function(c["grade_id"]), c["diagnosis"]) for c in r.cells if c.get("diagnosis")}:
+        for fn, key in {(function_of(c["grade_id"]), c["diagnosis"]) for c in r.cells if c.get("diagnosis")}:
             seen[(fn, key)] += 1
     diagnosed = [{"function": fn, "key": key, "title": mistakes.get(fn, key).title, "students": n}
                  for (fn, key), n in seen.most_common()]
@@ -116,7 +113,7 @@ def write(results: list, assignment: str, course_dir: Path) -> Path:
         w = csv.writer(f)
         w.writerow(["student_id", "score", "max_score", "flags", "seconds", "diagnosed_mistakes"])
         for r in results:
-            diag = sorted({f"{_function(c['grade_id'])}:{c['diagnosis']}" for c in r.cells if c.get("diagnosis")})
+            diag = sorted({f"{function_of(c['grade_id'])}:{c['diagnosis']}" for c in r.cells if c.get("diagnosis")})
             w.writerow([r.student, f"{r.score:g}", f"{r.max_score:g}", "; ".join(r.flags),
                         r.seconds.get("wall", ""), "; ".join(diag)])
     figures = _figures(summary, folder)

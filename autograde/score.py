@@ -16,6 +16,12 @@ from . import registry
 from .trusted import Verdict
 
 
+def function_of(grade_id: str) -> str:
+    """The graded function a test cell checks: test cells are named
+    test_<function>_public and test_<function>_hidden (a test enforces it)."""
+    return grade_id.removeprefix("test_").rsplit("_", 1)[0]
+
+
 @dataclass(frozen=True)
 class Expected:
     function: str

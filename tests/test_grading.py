@@ -11,6 +11,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from autograde import leaks, mistakes, registry
+from autograde.score import function_of
 from conftest import ASSIGNMENTS, BIN, ROOT, make_submission, solution_path
 from wrong_implementations import DEPENDS, cases as wrong_cases
 
@@ -155,7 +156,7 @@ def test_the_class_report_matches_the_gradebook(graded, assignment):
     from_results = Counter()
     for student in scores:
         result = json.loads((course_dir / "autograded" / student / assignment / "result.json").read_text())
-        from_results.update({(c["grade_id"].removeprefix("test_").rsplit("_", 1)[0], c["diagnosis"])
+        from_results.update({(function_of(c["grade_id"]), c["diagnosis"])
                              for c in result["cells"] if c["diagnosis"]})
     assert counted == dict(from_results)
     expected = {}  # every planted catalogued mistake is counted (a mistake upstream may add more)

@@ -63,7 +63,7 @@ def test_a_corrupted_reference_file_is_detected(tmp_path, monkeypatch):
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_every_test_cell_is_named_after_the_function_it_checks(assignment):
     """Reports and feedback find a test's function from its grade id."""
-    from autograde.score import expected_checks
+    from autograde.score import expected_checks, function_of
 
     nb = nbformat.read(solution_path(assignment), as_version=4)
     for cell in nb.cells:
@@ -73,3 +73,4 @@ def test_every_test_cell_is_named_after_the_function_it_checks(assignment):
             assert calls, f"{meta['grade_id']} calls no check"
             kind = "hidden" if calls[0].kind == "hidden" else "public"
             assert meta["grade_id"] == f"test_{calls[0].function}_{kind}"
+            assert function_of(meta["grade_id"]) == calls[0].function
