@@ -139,7 +139,9 @@ def run_sandboxed(nb: nbformat.NotebookNode, work: Path, slot: int, limits: sand
 
 
 def grade_one(folder: Path, student: str, assignment: Assignment, slot: int, limits: sandbox.Limits,
-              sandboxed: bool, scratch: Path, cases_file: Path | None = None) -> Result:
+              sandboxed: bool, scratch: Path, cases_file: Path | None = None
+              ) -> tuple[Result, nbformat.NotebookNode | None]:
+    """Grade one submission: its result, and the executed notebook (None if nothing ran)."""
     key = submission_key(folder, assignment, sandboxed)
     result = Result(student, assignment.name, key, sandboxed=sandboxed)
     if not sandboxed:
@@ -149,14 +151,14 @@ def grade_one(folder: Path, student: str, assignment: Assignment, slot: int, lim
     if path is None:
         result.cells = _blank_cells(assignment, "not graded: no notebook")
         result.flags.append("missing notebook")
-        return result
+        return result, None
     read = forms.read_notebook(path)
     result.messages += read.messages
     if read.fatal:
         result.messages.append(read.fatal)
         result.cells = _blank_cells(assignment, "not graded: " + read.fatal)
         result.flags.append("unreadable notebook")
-        return result
+        return result, None
     built = forms.rebuild(read.notebook, assignment.source, assignment.released)
     result.messages += built.messages
     if built.tampering:
@@ -199,8 +201,7 @@ def grade_one(folder: Path, student: str, assignment: Assignment, slot: int, lim
         result.cells.append(asdict(cs))
         if cs.disagree and "suspected tampering" not in result.flags:
             result.flags.append("suspected tampering")
-    result.executed = executed  # not serialised; written beside result.json
-    return result
+    return result, executed
 
 
 def notes_markdown(result: Result) -> str:
@@ -224,10 +225,10 @@ def notes_markdown(result: Result) -> str:
     return "\n".join(lines)
 
 
-def save(result: Result, course_dir: Path) -> None:
+def save(result: Result, executed: nbformat.NotebookNode | None, course_dir: Path) -> None:
+    """Write the executed notebook (with the grading notes on top), then result.json."""
     folder = course_dir / "autograded" / result.student / result.assignment
     folder.mkdir(parents=True, exist_ok=True)
-    executed = getattr(result, "executed", None)
     if executed is not None:
         executed.cells.insert(0, nbformat.v4.new_markdown_cell(notes_markdown(result), id="grading-notes"))
         tmp = folder / f".{result.assignment}.ipynb.tmp"
@@ -303,7 +304,7 @@ def grade_all(course_dir: Path, assignment: Assignment, db_url: str, students: l
     lock = threading.Lock()
     free_slots = list(range(jobs))
 
-    def work(student: str) -> Result:
+    def work(student: str) -> tuple[Result, nbformat.NotebookNode | None]:
         with lock:
             slot = free_slots.pop()
         try:
@@ -314,7 +315,7 @@ def grade_all(course_dir: Path, assignment: Assignment, db_url: str, students: l
             result.cells = _blank_cells(assignment, f"grading error: {type(exc).__name__}: {exc}")
             result.messages.append(f"internal grading error: {type(exc).__name__}: {exc}")
             result.flags.append("grading error")
-            return result
+            return result, None
         finally:
             with lock:
                 free_slots.append(slot)
@@ -327,8 +328,8 @@ def grade_all(course_dir: Path, assignment: Assignment, db_url: str, students: l
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             futures = {pool.submit(work, s): s for s in todo}
             for future in as_completed(futures):
-                result = future.result()
-                save(result, course_dir)
+                result, executed = future.result()
+                save(result, executed, course_dir)
                 record_in_gradebook(db_url, result)
                 results[result.student] = result
                 if bar:
