@@ -64,6 +64,7 @@ def _figures(summary: dict, folder: Path) -> list[tuple[str, str, str]]:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     made = []
     qs = summary["questions"]
@@ -75,6 +76,7 @@ def _figures(summary: dict, folder: Path) -> list[tuple[str, str, str]]:
             ax.set_title(f"{fn}\n(max {q['max_points']:g}, mean {q['mean']:.2f})", fontsize=9)
             ax.set_xlabel("points")
         axes[0][0].set_ylabel("students")
+        axes[0][0].yaxis.set_major_locator(MaxNLocator(integer=True))
         fig.tight_layout()
         fig.savefig(folder / "scores.png", dpi=110)
         plt.close(fig)
@@ -85,6 +87,7 @@ def _figures(summary: dict, folder: Path) -> list[tuple[str, str, str]]:
         fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(top) + 1))
         ax.barh([f"{m['function']}: {m['title']}" for m in top], [m["students"] for m in top], color="#DD8452")
         ax.set_xlabel("students")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         fig.tight_layout()
         fig.savefig(folder / "mistakes.png", dpi=110)
         plt.close(fig)
@@ -96,6 +99,7 @@ def _figures(summary: dict, folder: Path) -> list[tuple[str, str, str]]:
         ax.hist(wall, bins=min(20, max(5, len(wall) // 2)), color="#55A868")
         ax.set_xlabel("seconds per submission (sandbox, kernel and tests)")
         ax.set_ylabel("submissions")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         fig.tight_layout()
         fig.savefig(folder / "time.png", dpi=110)
         plt.close(fig)
