@@ -158,39 +158,39 @@ def rnn_param_count(input_size, hidden_size, num_layers=1, bidirectional=False, 
     },
     "02-bptt": {
         "rnn_cell_backward": {
-            "tanh derivative forgotten": '''
+            "no-tanh-derivative": '''
 def rnn_cell_backward(dh_t, x_t, h_prev, h_t, W_ih, W_hh):
     da = dh_t
     return da @ W_ih, da @ W_hh, da.T @ x_t, da.T @ h_prev, da.sum(axis=0)
 ''',
-            "tanh derivative taken at h_prev": '''
+            "derivative-at-h_prev": '''
 def rnn_cell_backward(dh_t, x_t, h_prev, h_t, W_ih, W_hh):
     da = dh_t * (1 - h_prev ** 2)
     return da @ W_ih, da @ W_hh, da.T @ x_t, da.T @ h_prev, da.sum(axis=0)
 ''',
-            "tanh derivative as 1 - h_t (not squared)": '''
+            "derivative-not-squared": '''
 def rnn_cell_backward(dh_t, x_t, h_prev, h_t, W_ih, W_hh):
     da = dh_t * (1 - h_t)
     return da @ W_ih, da @ W_hh, da.T @ x_t, da.T @ h_prev, da.sum(axis=0)
 ''',
-            "dW_hh from h_t instead of h_prev": '''
+            "dW_hh-from-h_t": '''
 def rnn_cell_backward(dh_t, x_t, h_prev, h_t, W_ih, W_hh):
     da = dh_t * (1 - h_t ** 2)
     return da @ W_ih, da @ W_hh, da.T @ x_t, da.T @ h_t, da.sum(axis=0)
 ''',
-            "W_hh transposed in dh_prev": '''
+            "dh_prev-transposed": '''
 def rnn_cell_backward(dh_t, x_t, h_prev, h_t, W_ih, W_hh):
     da = dh_t * (1 - h_t ** 2)
     return da @ W_ih, da @ W_hh.T, da.T @ x_t, da.T @ h_prev, da.sum(axis=0)
 ''',
-            "db averaged over the batch": '''
+            "db-averaged": '''
 def rnn_cell_backward(dh_t, x_t, h_prev, h_t, W_ih, W_hh):
     da = dh_t * (1 - h_t ** 2)
     return da @ W_ih, da @ W_hh, da.T @ x_t, da.T @ h_prev, da.mean(axis=0)
 ''',
         },
         "rnn_backward": {
-            "dW not accumulated over time (last assignment wins)": '''
+            "dW-not-accumulated": '''
 def rnn_backward(d_output, X, h_0, output, W_ih, W_hh):
     dX = np.zeros_like(X)
     dh_next = np.zeros_like(h_0)
@@ -200,7 +200,7 @@ def rnn_backward(d_output, X, h_0, output, W_ih, W_hh):
             d_output[t] + dh_next, X[t], h_prev, output[t], W_ih, W_hh)
     return dX, dh_next, dW_ih, dW_hh, db
 ''',
-            "gradient from later steps not carried (each step sees only d_output[t])": '''
+            "gradient-not-carried": '''
 def rnn_backward(d_output, X, h_0, output, W_ih, W_hh):
     dX = np.zeros_like(X)
     dW_ih, dW_hh, db = np.zeros_like(W_ih), np.zeros_like(W_hh), np.zeros(W_hh.shape[0])
@@ -213,7 +213,7 @@ def rnn_backward(d_output, X, h_0, output, W_ih, W_hh):
         db += db_t
     return dX, dh_prev, dW_ih, dW_hh, db
 ''',
-            "gradient stopped one step early (h_0 gets none)": '''
+            "stops-one-step-early": '''
 def rnn_backward(d_output, X, h_0, output, W_ih, W_hh):
     dX = np.zeros_like(X)
     dW_ih, dW_hh, db = np.zeros_like(W_ih), np.zeros_like(W_hh), np.zeros(W_hh.shape[0])
@@ -226,7 +226,7 @@ def rnn_backward(d_output, X, h_0, output, W_ih, W_hh):
         db += db_t
     return dX, np.zeros_like(h_0), dW_ih, dW_hh, db
 ''',
-            "h_prev off by one (h_t used as h_{t-1})": '''
+            "h_prev-off-by-one": '''
 def rnn_backward(d_output, X, h_0, output, W_ih, W_hh):
     dX = np.zeros_like(X)
     dW_ih, dW_hh, db = np.zeros_like(W_ih), np.zeros_like(W_hh), np.zeros(W_hh.shape[0])
@@ -255,7 +255,7 @@ def rnn_backward(d_output, X, h_0, output, W_ih, W_hh):
 ''',
         },
         "numerical_gradient": {
-            "one-sided (forward) difference": '''
+            "forward-difference": '''
 def numerical_gradient(f, x, eps=1e-6):
     x = np.array(x, dtype=np.float64)
     grad = np.zeros_like(x)
@@ -267,7 +267,7 @@ def numerical_gradient(f, x, eps=1e-6):
         x[i] = old
     return grad
 ''',
-            "divided by eps instead of 2 eps": '''
+            "divided-by-eps": '''
 def numerical_gradient(f, x, eps=1e-6):
     x = np.array(x, dtype=np.float64)
     grad = np.zeros_like(x)
@@ -293,7 +293,7 @@ def numerical_gradient(f, x, eps=1e-6):
         grad[i] = (f_plus - f_minus) / (2 * eps)
     return grad
 ''',
-            "perturbs a flattened copy, so f never sees the change": '''
+            "perturbed-a-copy": '''
 def numerical_gradient(f, x, eps=1e-6):
     flat = x.flatten()
     grad = np.zeros_like(flat)
@@ -307,7 +307,7 @@ def numerical_gradient(f, x, eps=1e-6):
         grad[i] = (f_plus - f_minus) / (2 * eps)
     return grad.reshape(x.shape)
 ''',
-            "gradient returned flat": '''
+            "returned-flat": '''
 def numerical_gradient(f, x, eps=1e-6):
     x = np.array(x, dtype=np.float64)
     flat = x.reshape(-1)
@@ -324,36 +324,36 @@ def numerical_gradient(f, x, eps=1e-6):
 ''',
         },
         "clip_grad_norm": {
-            "each tensor clipped by its own norm": '''
+            "per-tensor": '''
 def clip_grad_norm(grads, max_norm):
     total_norm = np.sqrt(sum(np.sum(g ** 2) for g in grads))
     clipped = [g * min(1.0, max_norm / (np.linalg.norm(g) + 1e-6)) for g in grads]
     return clipped, float(total_norm)
 ''',
-            "clipped by value instead of by norm": '''
+            "by-value": '''
 def clip_grad_norm(grads, max_norm):
     total_norm = np.sqrt(sum(np.sum(g ** 2) for g in grads))
     return [np.clip(g, -max_norm, max_norm) for g in grads], float(total_norm)
 ''',
-            "no 1e-6 in the scale factor": '''
+            "no-eps": '''
 def clip_grad_norm(grads, max_norm):
     total_norm = np.sqrt(sum(np.sum(g ** 2) for g in grads))
     scale = min(1.0, max_norm / total_norm)
     return [g * scale for g in grads], float(total_norm)
 ''',
-            "always rescaled, also under the max": '''
+            "always-scaled": '''
 def clip_grad_norm(grads, max_norm):
     total_norm = np.sqrt(sum(np.sum(g ** 2) for g in grads))
     scale = max_norm / (total_norm + 1e-6)
     return [g * scale for g in grads], float(total_norm)
 ''',
-            "total norm as the sum of the tensors' norms": '''
+            "sum-of-norms": '''
 def clip_grad_norm(grads, max_norm):
     total_norm = sum(np.linalg.norm(g) for g in grads)
     scale = min(1.0, max_norm / (total_norm + 1e-6))
     return [g * scale for g in grads], float(total_norm)
 ''',
-            "norm returned after clipping": '''
+            "norm-after-clipping": '''
 def clip_grad_norm(grads, max_norm):
     total_norm = np.sqrt(sum(np.sum(g ** 2) for g in grads))
     clipped = [g * min(1.0, max_norm / (total_norm + 1e-6)) for g in grads]
@@ -361,7 +361,7 @@ def clip_grad_norm(grads, max_norm):
 ''',
         },
         "tbptt_step": {
-            "state not carried (starts from zeros)": '''
+            "state-not-carried": '''
 def tbptt_step(X_chunk, Y_chunk, h_carry, W_ih, W_hh, b_ih, b_hh, W_hy, b_y, lr):
     h_0 = np.zeros_like(h_carry)
     h, states = h_0, []
@@ -376,7 +376,7 @@ def tbptt_step(X_chunk, Y_chunk, h_carry, W_ih, W_hh, b_ih, b_hh, W_hy, b_y, lr)
     return (W_ih - lr * dW_ih, W_hh - lr * dW_hh, b_ih - lr * db, b_hh - lr * db,
             W_hy - lr * dW_hy, b_y - lr * dY.sum(axis=(0, 1)), output[-1], float(np.mean(err ** 2)))
 ''',
-            "loss summed instead of averaged": '''
+            "loss-summed": '''
 def tbptt_step(X_chunk, Y_chunk, h_carry, W_ih, W_hh, b_ih, b_hh, W_hy, b_y, lr):
     h, states = h_carry, []
     for x_t in X_chunk:
@@ -390,7 +390,7 @@ def tbptt_step(X_chunk, Y_chunk, h_carry, W_ih, W_hh, b_ih, b_hh, W_hy, b_y, lr)
     return (W_ih - lr * dW_ih, W_hh - lr * dW_hh, b_ih - lr * db, b_hh - lr * db,
             W_hy - lr * dW_hy, b_y - lr * dY.sum(axis=(0, 1)), output[-1], float(np.sum(err ** 2)))
 ''',
-            "factor 2 of the squared error's derivative dropped": '''
+            "no-factor-2": '''
 def tbptt_step(X_chunk, Y_chunk, h_carry, W_ih, W_hh, b_ih, b_hh, W_hy, b_y, lr):
     h, states = h_carry, []
     for x_t in X_chunk:
@@ -404,7 +404,7 @@ def tbptt_step(X_chunk, Y_chunk, h_carry, W_ih, W_hh, b_ih, b_hh, W_hy, b_y, lr)
     return (W_ih - lr * dW_ih, W_hh - lr * dW_hh, b_ih - lr * db, b_hh - lr * db,
             W_hy - lr * dW_hy, b_y - lr * dY.sum(axis=(0, 1)), output[-1], float(np.mean(err ** 2)))
 ''',
-            "update with +lr (gradient ascent)": '''
+            "gradient-ascent": '''
 def tbptt_step(X_chunk, Y_chunk, h_carry, W_ih, W_hh, b_ih, b_hh, W_hy, b_y, lr):
     h, states = h_carry, []
     for x_t in X_chunk:
@@ -418,7 +418,7 @@ def tbptt_step(X_chunk, Y_chunk, h_carry, W_ih, W_hh, b_ih, b_hh, W_hy, b_y, lr)
     return (W_ih + lr * dW_ih, W_hh + lr * dW_hh, b_ih + lr * db, b_hh + lr * db,
             W_hy + lr * dW_hy, b_y + lr * dY.sum(axis=(0, 1)), output[-1], float(np.mean(err ** 2)))
 ''',
-            "head and loss at the last step only": '''
+            "last-step-only": '''
 def tbptt_step(X_chunk, Y_chunk, h_carry, W_ih, W_hh, b_ih, b_hh, W_hy, b_y, lr):
     h, states = h_carry, []
     for x_t in X_chunk:
@@ -434,7 +434,7 @@ def tbptt_step(X_chunk, Y_chunk, h_carry, W_ih, W_hh, b_ih, b_hh, W_hy, b_y, lr)
             W_hy - lr * dW_hy, b_y - lr * (2 * err / err.size).sum(axis=0), output[-1],
             float(np.mean(err ** 2)))
 ''',
-            "only b_ih updated (b_hh left as it was)": '''
+            "b_hh-not-updated": '''
 def tbptt_step(X_chunk, Y_chunk, h_carry, W_ih, W_hh, b_ih, b_hh, W_hy, b_y, lr):
     h, states = h_carry, []
     for x_t in X_chunk:
