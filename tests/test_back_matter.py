@@ -1,0 +1,158 @@
+"""The back matter and the book's shared look: glossary from one data file, notation,
+references, execution status, one matplotlib style, MathJax served by the site itself."""
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import ROOT
+from test_book import toc_files
+
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
+import glossary_data  # noqa: E402
+
+GLOSSARY = ROOT / "book" / "_data" / "glossary.yml"
+CHAPTERS = sorted((ROOT / "book").glob("[0-9][0-9]-*.md"))
+BOOK_PAGES = sorted((ROOT / "book").glob("*.md"))
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def entries() -> list[dict]:
+    return glossary_data.load(GLOSSARY)
+
+
+def term_roles(text: str) -> list[str]:
+    """The targets of the {term} roles in a MyST text: {term}`X` and {term}`shown <X>`."""
+    targets = []
+    text = re.sub(r"``.+?``", "", text, flags=re.S)  # a role shown as code is not a link
+    for m in re.finditer(r"\{term\}`([^`]+)`", text):
+        inner = m.group(1)
+        shown = re.fullmatch(r"(.*?)\s*<([^<>]+)>", inner, re.S)
+        targets.append(" ".join((shown.group(2) if shown else inner).split()))
+    return targets
+
+
+def test_every_glossary_entry_has_a_term_a_chinese_name_and_a_definition():
+    seen = {}
+    for entry in entries():
+        assert entry["term"].strip() and entry["definition"].strip(), entry
+        zh = glossary_data.as_list(entry["zh"])
+        assert zh and all(CJK.search(z) for z in zh), f"{entry['term']}: zh must be Chinese: {zh}"
+        for name in glossary_data.names(entry):
+            assert name.lower() not in seen, f"{name!r} names both {seen[name.lower()]!r} and {entry['term']!r}"
+            seen[name.lower()] = entry["term"]
+
+
+def test_the_glossary_is_in_alphabetical_order():
+    terms = [e["term"] for e in entries()]
+    assert terms == sorted(terms, key=str.lower)
+
+
+@pytest.mark.parametrize("page", BOOK_PAGES, ids=lambda p: p.name)
+def test_every_term_a_page_links_is_in_the_glossary_data(page):
+    names = {n.lower() for e in entries() for n in glossary_data.names(e)}
+    missing = [t for t in term_roles(page.read_text(encoding="utf-8")) if t.lower() not in names]
+    assert missing == [], f"add these to {GLOSSARY.relative_to(ROOT)}: {missing}"
+
+
+def test_each_entry_names_the_chapter_that_first_links_it():
+    first_use = {}
+    for chapter in CHAPTERS:
+        for target in term_roles(chapter.read_text(encoding="utf-8")):
+            first_use.setdefault(target.lower(), chapter.stem)
+    for entry in entries():
+        uses = [first_use[n.lower()] for n in glossary_data.names(entry) if n.lower() in first_use]
+        expected = min(uses) if uses else None
+        assert entry.get("chapter") == expected, \
+            f"{entry['term']!r}: chapter should be {expected!r} (the first chapter that links it)"
+        if expected:
+            assert (ROOT / "book" / f"{expected}.md").is_file()
+
+
+def test_the_term_finder_reads_both_forms_of_the_role():
+    assert term_roles("a {term}`hidden state` and {term}`states <hidden\n state>`") == ["hidden state", "hidden state"]
+    assert term_roles("link with ``{term}`...` ``") == []
+
+
+def test_the_forget_gate_is_in_the_glossary():
+    assert any(e["term"] == "forget gate" and "遗忘门" in glossary_data.as_list(e["zh"]) for e in entries())
+
+
+def test_a_bad_glossary_file_is_refused(tmp_path):
+    bad = tmp_path / "glossary.yml"
+    bad.write_text(yaml.safe_dump([{"term": "x", "definition": "y"}]))
+    with pytest.raises(ValueError, match="term, zh and definition"):
+        glossary_data.load(bad)
+    bad.write_text(yaml.safe_dump([{"term": "x", "zh": "叉", "definition": "y", "chapters": "01"}]))
+    with pytest.raises(ValueError, match="unknown fields"):
+        glossary_data.load(bad)
+
+
+def test_the_back_matter_is_in_the_table_of_contents():
+    files = toc_files()
+    back = files[files.index("book/common-mistakes"):]
+    assert back == ["book/common-mistakes", "book/notation", "book/glossary", "book/references", "book/execution"]
+    assert "{nb-exec-table}" in (ROOT / "book" / "execution.md").read_text(encoding="utf-8")
+    assert "(notation)=" in (ROOT / "book" / "notation.md").read_text(encoding="utf-8")
+    assert "```{glossary-data} _data/glossary.yml" in (ROOT / "book" / "glossary.md").read_text(encoding="utf-8")
+
+
+def test_every_reference_in_the_bibtex_file_is_cited_in_the_book():
+    keys = re.findall(r"@\w+\{([^,\s]+),", (ROOT / "book" / "references.bib").read_text(encoding="utf-8"))
+    cited = set()
+    for page in BOOK_PAGES:
+        for m in re.finditer(r"\{cite:\w+\}`([^`]+)`", page.read_text(encoding="utf-8")):
+            cited |= {k.strip() for k in m.group(1).split(",")}
+    assert cited <= set(keys), f"cited but not in references.bib: {sorted(cited - set(keys))}"
+    assert set(keys) - cited == set(), "in references.bib but cited nowhere (the references page would omit them)"
+
+
+def test_one_matplotlib_style_for_the_whole_book_and_figures_opaque_for_dark_mode():
+    import matplotlib
+
+    style = ROOT / "book" / "_static" / "course.mplstyle"
+    params = matplotlib.rc_params_from_file(str(style), use_default_template=False)
+    assert params["figure.facecolor"] == "white" and params["savefig.facecolor"] == "white"
+    assert params.get("savefig.transparent", False) is False
+    for chapter in CHAPTERS:
+        text = chapter.read_text(encoding="utf-8")
+        if "matplotlib" in text:
+            assert 'plt.style.use("_static/course.mplstyle")' in text, chapter.name
+            assert "plt.style.use(" not in text.replace('plt.style.use("_static/course.mplstyle")', ""), \
+                f"{chapter.name} loads another style"
+            assert "transparent=True" not in text, chapter.name
+
+
+def test_mathjax_is_served_by_the_site_not_a_cdn():
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    assert config["sphinx"]["config"]["mathjax_path"] == "mathjax/tex-chtml.js"
+    assert "offline_assets" in config["sphinx"]["local_extensions"]
+    assert '"mathjax": "3.' in (ROOT / "package.json").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_the_built_back_matter(built_book):
+    from autograde import leaks
+
+    glossary = leaks.html_text(built_book / "book" / "glossary.html")
+    for entry in entries():
+        for name in glossary_data.names(entry):
+            assert name in glossary, name
+    execution = (built_book / "book" / "execution.html").read_text(encoding="utf-8")
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", execution, re.S)
+    for chapter in CHAPTERS:
+        row = next((r for r in rows if f"book/{chapter.stem}<" in r), None)
+        assert row is not None, f"{chapter.stem} is not in the execution table"
+        assert "✅" in row, f"{chapter.stem} did not execute cleanly: {row}"
+    references = leaks.html_text(built_book / "book" / "references.html")
+    assert "Elman" in references and "Werbos" in references
+    mathjax = built_book / "_static" / "mathjax"
+    assert (mathjax / "tex-chtml.js").is_file()
+    assert (mathjax / "output" / "chtml" / "fonts" / "woff-v2" / "MathJax_Main-Regular.woff").is_file()
+    for page in built_book.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert "cdn.jsdelivr.net" not in text and "mathjax@3" not in text, page
