@@ -6,9 +6,13 @@
   4. autograde time per submission through `rnn-course grade` (real nbgrader):
      N correct submissions graded in one run, with the fixed cost (one submission)
      beside it, so the marginal cost per submission is visible.
+  5. the browser suite's time: `pytest tests/test_browser.py` (headless chromium over
+     every page of the book, screenshots included), run in the checkout itself, whose
+     build it brings up to date first (a no-op when the book is built).
 
 Targets from the issues: chapter execution under 30 s (chapter 1), no-op rebuild
-under 30 s, clean build of all chapters under 4 minutes on 2 cores.
+under 30 s, clean build of all chapters under 4 minutes on 2 cores; the browser suite
+under about 2 minutes.
 """
 from __future__ import annotations
 
@@ -76,17 +80,31 @@ def grade_figures(work: Path, n: int) -> None:
               f"({60 / marginal:.0f} submissions/min)")
 
 
+def browser_figures() -> None:
+    start = time.perf_counter()
+    proc = subprocess.run([str(BIN / "python"), "-m", "pytest", "tests/test_browser.py", "-q", "-p", "no:cacheprovider"],
+                          cwd=ROOT, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    summary = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else proc.stderr[-500:]
+    print(f"browser suite           {elapsed:7.1f} s   ({summary})")
+    if proc.returncode != 0:
+        sys.exit(f"the browser suite failed:\n{proc.stdout[-3000:]}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--submissions", type=int, default=8, help="submissions per grading run")
     parser.add_argument("--skip-build", action="store_true")
     parser.add_argument("--skip-grade", action="store_true")
+    parser.add_argument("--skip-browser", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="rnn-bench-") as tmp:
         if not args.skip_build:
             build_figures(Path(tmp))
         if not args.skip_grade:
             grade_figures(Path(tmp), args.submissions)
+    if not args.skip_browser:
+        browser_figures()
 
 
 if __name__ == "__main__":

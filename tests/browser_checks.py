@@ -331,7 +331,7 @@ def notebook_download_problems(facts: Facts, name: str) -> list[str]:
     return []
 
 
-def search_results(browser, base: str, query: str) -> tuple[list[str], list[str]]:
+def search_results(browser, base: str, query: str, screenshot: Path | None = None) -> tuple[list[str], list[str]]:
     """(titles of the results of Sphinx's search page for `query`, problems while loading)."""
     problems: list[str] = []
     context = browser.new_context(viewport=VIEWPORT)
@@ -348,6 +348,9 @@ def search_results(browser, base: str, query: str) -> tuple[list[str], list[str]
             "#search-results .search-summary'); return s && s.textContent.trim().length > 0; }",
             timeout=20000)
         titles = page.eval_on_selector_all("#search-results ul.search li a", "els => els.map(a => a.textContent)")
+        if screenshot is not None:
+            screenshot.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(screenshot), full_page=True)
     finally:
         context.close()
     return titles, problems

@@ -176,10 +176,11 @@ def test_the_exercise_page_shows_the_stubs_and_offers_the_notebook(facts, assign
     assert bc.notebook_download_problems(f, assignment) == []
 
 
-def test_the_search_page_finds_forget_gate(browser, site):
-    titles, problems = bc.search_results(browser, site, "forget gate")
+def test_the_search_page_finds_forget_gate(browser, site, screenshots):
+    titles, problems = bc.search_results(browser, site, "forget gate", screenshots / "search-forget-gate.png")
     assert problems == []
     assert "Glossary" in titles, titles
+    assert bc.screenshot_problems(screenshots / "search-forget-gate.png") == []
 
 
 # ------------------------------------------- each check catches a broken page
