@@ -55,14 +55,20 @@ def launch(playwright):
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
 
 
-# Collected in the page once MathJax and the fonts are ready.
-FACTS_JS = r"""
-async (theme) => {
+# The page as a reader sees it once it has settled: images decoded, MathJax done, fonts in.
+READY_JS = r"""
+async () => {
   // Images that are lazy would load only when scrolled to: load them all now.
   for (const img of document.images) { if (img.loading === 'lazy') img.loading = 'eager'; }
   await Promise.all([...document.images].map(img => img.decode().catch(() => null)));
   if (window.MathJax && MathJax.startup && MathJax.startup.promise) await MathJax.startup.promise;
   await document.fonts.ready;
+}
+"""
+
+# Collected after the screenshot (it opens the sidebar's sections and switches the theme).
+FACTS_JS = r"""
+async (theme) => {
 
   // TeX left as text: delimiters outside code, outside what MathJax rendered.
   const SKIP = 'code, pre, kbd, samp, script, style, textarea, noscript, mjx-container, .highlight';
@@ -172,10 +178,11 @@ def visit(browser, url: str, screenshot: Path | None = None, dark_screenshot: Pa
     page.on("response", lambda resp: resp.status >= 400 and problems.append(f"HTTP {resp.status}: {resp.url}"))
     try:
         page.goto(url, wait_until="load")
-        facts.data = page.evaluate(FACTS_JS, theme)
+        page.evaluate(READY_JS)
         if screenshot is not None:
             screenshot.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(screenshot), full_page=True)
+        facts.data = page.evaluate(FACTS_JS, theme)
         if dark_screenshot is not None:
             page.evaluate("document.documentElement.dataset.theme = 'dark'")
             figure = page.locator(".bd-article img").first
