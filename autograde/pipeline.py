@@ -90,7 +90,7 @@ def _blank_cells(assignment: Assignment, message: str) -> list[dict]:
                              False, False, message)) for c in assignment.grade_cells]
 
 
-def run_sandboxed(nb: nbformat.NotebookNode, work: Path, slot: int, limits: sandbox.Limits,
+def run_sandboxed(nb: nbformat.NotebookNode, work: Path, uid: int, limits: sandbox.Limits,
                   sandboxed: bool, cases_file: Path | None = None
                   ) -> tuple[nbformat.NotebookNode | None, dict, list, float]:
     """Execute `nb` in a fresh sandbox. Returns (executed notebook or None, runner
@@ -108,7 +108,7 @@ def run_sandboxed(nb: nbformat.NotebookNode, work: Path, slot: int, limits: sand
         env[cases.PRECOMPUTED_ENV] = str(work / "hidden-cases.npz")
     argv = [sys.executable, "-m", "autograde.runner", str(src), str(dst), str(status_path),
             f"--cell-timeout={limits.cell_timeout}", f"--max-output={limits.output_bytes}"]
-    cmd = sandbox.command(argv, work, slot, limits, env, sandboxed=sandboxed)
+    cmd = sandbox.command(argv, work, uid, limits, env, sandboxed=sandboxed)
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     try:
@@ -138,7 +138,7 @@ def run_sandboxed(nb: nbformat.NotebookNode, work: Path, slot: int, limits: sand
     return executed, status, recorded, wall
 
 
-def grade_one(folder: Path, student: str, assignment: Assignment, slot: int, limits: sandbox.Limits,
+def grade_one(folder: Path, student: str, assignment: Assignment, uid: int, limits: sandbox.Limits,
               sandboxed: bool, scratch: Path, cases_file: Path | None = None
               ) -> tuple[Result, nbformat.NotebookNode | None]:
     """Grade one submission: its result, and the executed notebook (None if nothing ran)."""
@@ -168,7 +168,7 @@ def grade_one(folder: Path, student: str, assignment: Assignment, slot: int, lim
     work = scratch / f"{student}-{key[:8]}"
     if work.exists():
         shutil.rmtree(work)
-    executed, status, recorded, wall = run_sandboxed(built.notebook, work, slot, limits, sandboxed, cases_file)
+    executed, status, recorded, wall = run_sandboxed(built.notebook, work, uid, limits, sandboxed, cases_file)
     result.seconds = {"wall": round(wall, 3),
                       "kernel_start": round(status.get("kernel_start_seconds") or 0.0, 3),
                       "cells": round(sum(status.get("cells", {}).values()), 3)}
@@ -302,13 +302,12 @@ def grade_all(course_dir: Path, assignment: Assignment, db_url: str, students: l
         record_in_gradebook(db_url, result)
     bar = Progress(len(todo)) if progress and todo else None
     lock = threading.Lock()
-    free_slots = list(range(jobs))
 
     def work(student: str) -> tuple[Result, nbformat.NotebookNode | None]:
         with lock:
-            slot = free_slots.pop()
+            uid = free_uids.pop()
         try:
-            return grade_one(submitted / student / assignment.name, student, assignment, slot, limits,
+            return grade_one(submitted / student / assignment.name, student, assignment, uid, limits,
                              sandboxed, scratch, cases_file)
         except Exception as exc:  # a defect here must cost this student only, loudly
             result = Result(student, assignment.name, "", sandboxed=sandboxed)
@@ -318,9 +317,9 @@ def grade_all(course_dir: Path, assignment: Assignment, db_url: str, students: l
             return result, None
         finally:
             with lock:
-                free_slots.append(slot)
+                free_uids.append(uid)
 
-    with tempfile.TemporaryDirectory(prefix="rnn-grade-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="rnn-grade-") as tmp, sandbox.UidClaim(jobs) as free_uids:
         scratch = Path(tmp)
         os.chmod(scratch, 0o755)
         cases_file = cases.write_precomputed(scratch / "hidden-cases.npz", assignment.hidden_checks()) \

@@ -10,7 +10,7 @@ submissions or anyone's home.
 Limits (setrlimit, inherited by every process the submission starts): CPU seconds,
 address space, number of processes (per uid: each parallel slot has its own uid),
 file size and open files; wall time is enforced by the caller, output size by the
-runner inside.
+runner inside. Each parallel slot runs as a uid of its own (`UidClaim`).
 """
 from __future__ import annotations
 
@@ -22,7 +22,42 @@ from pathlib import Path
 
 import autograde
 
-SLOT_UID_BASE = 61000  # slot k runs as uid/gid SLOT_UID_BASE + k
+UID_RANGE = range(61000, 62000)  # uids a sandbox may run as; each run claims its own
+UID_LOCKS = Path(os.environ.get("RNN_COURSE_UID_LOCKS", "/tmp/rnn-course-uids"))
+
+
+class UidClaim:
+    """Uids for the parallel slots of one grading run, held with file locks for as long
+    as the run lasts, so that two runs on one machine never share a uid (and with it a
+    process limit). Released when the run ends, also when it is killed."""
+
+    def __init__(self, n: int):
+        self.n, self.uids, self._files = n, [], []
+
+    def __enter__(self) -> list[int]:
+        import fcntl
+
+        UID_LOCKS.mkdir(parents=True, exist_ok=True)
+        for uid in UID_RANGE:
+            if len(self.uids) == self.n:
+                break
+            f = open(UID_LOCKS / f"{uid}.lock", "w")
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                f.close()
+                continue
+            self._files.append(f)
+            self.uids.append(uid)
+        if len(self.uids) < self.n:
+            self.__exit__()
+            raise SandboxUnavailable(f"no free sandbox uid in {UID_RANGE.start}-{UID_RANGE.stop - 1}")
+        return self.uids
+
+    def __exit__(self, *exc) -> None:
+        for f in self._files:
+            f.close()  # closing releases the lock
+        self._files, self.uids = [], []
 
 
 @dataclass(frozen=True)
@@ -75,12 +110,12 @@ def _mount(args: list[str], made: set[Path], path: Path, how: str, target: Path 
     made.add(target)
 
 
-def command(argv: list[str], workdir: Path, slot: int, limits: Limits, env: dict[str, str],
+def command(argv: list[str], workdir: Path, uid: int, limits: Limits, env: dict[str, str],
             sandboxed: bool = True) -> list[str]:
     """The full command line that runs `argv` in `workdir` under the sandbox.
 
-    As root: bubblewrap sets up the namespaces and mounts, then `setpriv` drops to the
-    slot's own uid (so the process limit counts only this submission) and `prlimit`
+    As root: bubblewrap sets up the namespaces and mounts, then `setpriv` drops to `uid`,
+    which this slot alone uses (so the process limit counts only this submission) and `prlimit`
     sets the limits. As another user: the same, inside an unprivileged user namespace.
     Without `sandboxed` (the instructor's explicit choice where bubblewrap is missing),
     only the limits and a clean environment apply."""
@@ -113,7 +148,6 @@ def command(argv: list[str], workdir: Path, slot: int, limits: Limits, env: dict
     _mount(args, made, workdir, "--bind")
     args += ["--chdir", str(workdir)]
     if root:
-        uid = SLOT_UID_BASE + slot
         os.chown(workdir, uid, uid)
         for path in workdir.rglob("*"):
             os.chown(path, uid, uid)

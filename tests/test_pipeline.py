@@ -491,3 +491,10 @@ def test_without_bubblewrap_grading_refuses_unless_told_and_then_marks_results(t
     result = course.grade(ROOT, A, course_dir, sandboxed=False, progress=False).results[0]
     assert result.score == FULL and result.flags == ["unsandboxed"]
     assert "unsandboxed" in (course_dir / "grades.csv").read_text()
+
+
+def test_concurrent_grading_runs_never_share_a_sandbox_uid():
+    with sandbox.UidClaim(2) as first, sandbox.UidClaim(2) as second:
+        assert len(set(first) | set(second)) == 4
+    with sandbox.UidClaim(2) as again:  # released when a run ends
+        assert again == first
