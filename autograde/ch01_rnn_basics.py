@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from .registry import GradedFunction, register
+from .torchref import rnn_with_weights, rnn_weights
+from .torchref import tensor as _torch
 
 ASSIGNMENT = "01-rnn-basics"
 
@@ -25,32 +27,13 @@ def _shape(rng: np.random.Generator, index: int) -> tuple[int, int, int, int, in
 
 
 def _weights(rng: np.random.Generator, D: int, H: int) -> dict[str, np.ndarray]:
-    # Larger than PyTorch's default init so that tanh is far from linear and every
-    # mistake changes the output by much more than the tolerance.
-    return {
-        "W_ih": rng.uniform(-0.8, 0.8, (H, D)),
-        "W_hh": rng.uniform(-0.8, 0.8, (H, H)),
-        "b_ih": rng.uniform(-0.5, 0.5, H),
-        "b_hh": rng.uniform(-0.5, 0.5, H),
-    }
-
-
-def _torch_rnn(W_ih, W_hh, b_ih, b_hh):
-    import torch
-
-    H, D = W_ih.shape
-    rnn = torch.nn.RNN(D, H, dtype=torch.float64)
-    with torch.no_grad():
-        for name, value in {"weight_ih_l0": W_ih, "weight_hh_l0": W_hh,
-                            "bias_ih_l0": b_ih, "bias_hh_l0": b_hh}.items():
-            getattr(rnn, name).copy_(torch.from_numpy(np.asarray(value, dtype=np.float64)))
-    return rnn
+    return rnn_weights(rng, D, H, w_hh=0.8)
 
 
 def _run_rnn(X, h_0, W_ih, W_hh, b_ih, b_hh):
     import torch
 
-    rnn = _torch_rnn(W_ih, W_hh, b_ih, b_hh)
+    rnn = rnn_with_weights(W_ih, W_hh, b_ih, b_hh)
     with torch.no_grad():
         output, h_n = rnn(torch.from_numpy(X), torch.from_numpy(h_0)[None])
     return output.numpy(), h_n[0].numpy()
@@ -201,12 +184,6 @@ def _pre(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
     from torch.nn.functional import linear
 
     return linear(_torch(x_t), _torch(W_ih), _torch(b_ih)) + linear(_torch(h_prev), _torch(W_hh), _torch(b_hh))
-
-
-def _torch(value):
-    import torch
-
-    return torch.from_numpy(np.asarray(value, dtype=np.float64))
 
 
 @mistake("rnn_cell", "w_hh-untransposed", "W_hh used without its transpose", f"""

@@ -16,6 +16,9 @@ from __future__ import annotations
 import numpy as np
 
 from .registry import GradedFunction, register
+from .torchref import rnn_with_weights as _torch_rnn
+from .torchref import rnn_weights
+from .torchref import tensor as _t
 
 ASSIGNMENT = "02-bptt"
 
@@ -35,30 +38,7 @@ def _shape(rng: np.random.Generator, index: int) -> tuple[int, int, int, int, in
 
 def _weights(rng: np.random.Generator, D: int, H: int) -> dict[str, np.ndarray]:
     # W_hh smaller than in chapter 1, so the gradient still carries over several steps.
-    return {
-        "W_ih": rng.uniform(-0.8, 0.8, (H, D)),
-        "W_hh": rng.uniform(-0.6, 0.6, (H, H)),
-        "b_ih": rng.uniform(-0.5, 0.5, H),
-        "b_hh": rng.uniform(-0.5, 0.5, H),
-    }
-
-
-def _t(value):
-    import torch
-
-    return torch.from_numpy(np.asarray(value, dtype=np.float64))
-
-
-def _torch_rnn(W_ih, W_hh, b_ih, b_hh):
-    import torch
-
-    H, D = W_ih.shape
-    rnn = torch.nn.RNN(D, H, dtype=torch.float64)
-    with torch.no_grad():
-        for name, value in {"weight_ih_l0": W_ih, "weight_hh_l0": W_hh,
-                            "bias_ih_l0": b_ih, "bias_hh_l0": b_hh}.items():
-            getattr(rnn, name).copy_(_t(value))
-    return rnn
+    return rnn_weights(rng, D, H, w_hh=0.6)
 
 
 def _forward(X, h_0, W_ih, W_hh, b_ih, b_hh):

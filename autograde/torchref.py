@@ -1,0 +1,36 @@
+"""PyTorch pieces the chapters' references share: tensors in float64, an `nn.RNN`
+holding given weights, and the random weights the cases are made with."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def tensor(value):
+    """A float64 tensor of `value` (PyTorch is imported only when a reference runs)."""
+    import torch
+
+    return torch.from_numpy(np.asarray(value, dtype=np.float64))
+
+
+def rnn_with_weights(W_ih, W_hh, b_ih, b_hh):
+    """A one-layer float64 `nn.RNN` whose parameters are exactly these arrays."""
+    import torch
+
+    H, D = W_ih.shape
+    rnn = torch.nn.RNN(D, H, dtype=torch.float64)
+    with torch.no_grad():
+        for name, value in {"weight_ih_l0": W_ih, "weight_hh_l0": W_hh,
+                            "bias_ih_l0": b_ih, "bias_hh_l0": b_hh}.items():
+            getattr(rnn, name).copy_(tensor(value))
+    return rnn
+
+
+def rnn_weights(rng: np.random.Generator, D: int, H: int, w_hh: float) -> dict[str, np.ndarray]:
+    """Random RNN weights, W_hh's entries in (-w_hh, w_hh); larger than PyTorch's default
+    initialisation, so that tanh is far from linear and every mistake shows."""
+    return {
+        "W_ih": rng.uniform(-0.8, 0.8, (H, D)),
+        "W_hh": rng.uniform(-w_hh, w_hh, (H, H)),
+        "b_ih": rng.uniform(-0.5, 0.5, H),
+        "b_hh": rng.uniform(-0.5, 0.5, H),
+    }
