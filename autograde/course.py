@@ -334,17 +334,3 @@ def grade(root: Path, assignment: str, course_dir: Path, student: str | None = N
 
     report.write(everyone, assignment, course_dir)
     return GradeResult(db, csv, course_dir / "feedback", course_dir / "autograded", results)
-
-
-def grade_stock(root: Path, assignment: str, course_dir: Path) -> GradeResult:
-    """Stock nbgrader, for comparison: `nbgrader autograde` (serial, in-kernel verdicts),
-    then feedback and nbgrader's CSV export."""
-    course_dir = course_dir.resolve()
-    db, _ = _prepare_course(root, assignment, course_dir)
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    # Stock nbgrader exits non-zero when any submission fails; the others are graded.
-    nbgrader("autograde", assignment, "--create", "--force", root=course_dir, db=db, env=env, check=False)
-    _feedback(assignment, course_dir, db, None)
-    csv = course_dir / "grades.csv"
-    nbgrader("export", f"--to={csv}", root=course_dir, db=db)
-    return GradeResult(db, csv, course_dir / "feedback", course_dir / "autograded")

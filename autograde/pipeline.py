@@ -23,6 +23,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import nbformat
@@ -71,12 +72,13 @@ class Assignment:
         return sorted({(e.function, e.seed) for c in self.grade_cells for e in expected_checks(c.source)
                        if e.kind == "hidden"})
 
+    @cached_property
     def digest(self) -> str:
         return hashlib.sha256(nbformat.writes(self.source).encode()).hexdigest()[:16]
 
 
 def submission_key(folder: Path, assignment: Assignment, sandboxed: bool) -> str:
-    h = hashlib.sha256(f"{autograde.__version__}|{assignment.digest()}|{sandboxed}".encode())
+    h = hashlib.sha256(f"{autograde.__version__}|{assignment.digest}|{sandboxed}".encode())
     if folder.is_dir():
         for path in sorted(folder.rglob("*")):
             if path.is_file():
@@ -138,11 +140,11 @@ def run_sandboxed(nb: nbformat.NotebookNode, work: Path, uid: int, limits: sandb
     return executed, status, recorded, wall
 
 
-def grade_one(folder: Path, student: str, assignment: Assignment, uid: int, limits: sandbox.Limits,
+def grade_one(folder: Path, student: str, key: str, assignment: Assignment, uid: int, limits: sandbox.Limits,
               sandboxed: bool, scratch: Path, cases_file: Path | None = None
               ) -> tuple[Result, nbformat.NotebookNode | None]:
-    """Grade one submission: its result, and the executed notebook (None if nothing ran)."""
-    key = submission_key(folder, assignment, sandboxed)
+    """Grade one submission (`key` from `submission_key`): its result, and the executed
+    notebook (None if nothing ran)."""
     result = Result(student, assignment.name, key, sandboxed=sandboxed)
     if not sandboxed:
         result.flags.append("unsandboxed")
@@ -290,11 +292,11 @@ def grade_all(course_dir: Path, assignment: Assignment, db_url: str, students: l
     submitted = course_dir / "submitted"
     names = students or sorted(p.name for p in submitted.iterdir() if p.is_dir())
     results: dict[str, Result] = {}
+    keys = {s: submission_key(submitted / s / assignment.name, assignment, sandboxed) for s in names}
     todo = []
     for student in names:
-        folder = submitted / student / assignment.name
         old = load(course_dir, student, assignment.name)
-        if old is not None and old.key == submission_key(folder, assignment, sandboxed):
+        if old is not None and old.key == keys[student]:
             results[student] = old  # finished in an earlier run: record again, do not regrade
         else:
             todo.append(student)
@@ -307,10 +309,10 @@ def grade_all(course_dir: Path, assignment: Assignment, db_url: str, students: l
         with lock:
             uid = free_uids.pop()
         try:
-            return grade_one(submitted / student / assignment.name, student, assignment, uid, limits,
+            return grade_one(submitted / student / assignment.name, student, keys[student], assignment, uid, limits,
                              sandboxed, scratch, cases_file)
         except Exception as exc:  # a defect here must cost this student only, loudly
-            result = Result(student, assignment.name, "", sandboxed=sandboxed)
+            result = Result(student, assignment.name, "", sandboxed=sandboxed)  # "": regrade next run
             result.cells = _blank_cells(assignment, f"grading error: {type(exc).__name__}: {exc}")
             result.messages.append(f"internal grading error: {type(exc).__name__}: {exc}")
             result.flags.append("grading error")

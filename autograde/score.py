@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
+from functools import lru_cache
 
 from . import registry
 from .trusted import Verdict
@@ -30,8 +31,10 @@ class Expected:
     n: int
 
 
-def expected_checks(source: str) -> list[Expected]:
-    """The check(...) calls of a test cell, from its (instructor's) source."""
+@lru_cache(maxsize=None)
+def expected_checks(source: str) -> tuple[Expected, ...]:
+    """The check(...) calls of a test cell, from its (instructor's) source; parsed once
+    per grading run, not once per student."""
     found = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "check":
@@ -45,7 +48,7 @@ def expected_checks(source: str) -> list[Expected]:
                 found.append(Expected(name, "public", fn.public_seed, fn.n_public))
             else:
                 found.append(Expected(name, "hidden", int(seed), fn.n_hidden))
-    return found
+    return tuple(found)
 
 
 @dataclass(frozen=True)
