@@ -24,6 +24,15 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/pip install --quiet -r requirements.txt -e .
 	touch $@
 
+# The grading sandbox's environment: numpy and a kernel, never PyTorch (see
+# autograde/grading/sandbox.py).
+SANDBOX_STAMP := $(VENV)/sandbox/.installed
+
+$(SANDBOX_STAMP): requirements-sandbox.txt
+	$(PYTHON) -m venv $(VENV)/sandbox
+	$(VENV)/sandbox/bin/pip install --quiet -r requirements-sandbox.txt
+	touch $@
+
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
@@ -41,7 +50,7 @@ system:
 	  else echo "please install:$$missing (grading refuses to run without a sandbox; the browser tests need chromium)"; fi; \
 	fi
 
-setup: system $(STAMP) $(NODE_STAMP)
+setup: system $(STAMP) $(SANDBOX_STAMP) $(NODE_STAMP)
 
 exercises: setup
 	$(BIN)/rnn-course release

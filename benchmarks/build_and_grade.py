@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 
-from autograde import course  # noqa: E402
+from autograde.grading import course  # noqa: E402
 
 SKIP = {".venv", "_build", ".git", ".pytest_cache", "course"}
 

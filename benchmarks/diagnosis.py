@@ -26,7 +26,7 @@ STUDENT_KERNEL = r"""
 import json, sys, time
 t0 = time.perf_counter()
 import numpy as np
-from autograde.checks import check, CheckFailed
+from autograde.kernel.checks import check, CheckFailed
 imported = time.perf_counter() - t0
 timings = {}
 for name, source in json.loads(sys.argv[1]).items():
@@ -49,12 +49,12 @@ def wrong_answers() -> dict[str, str]:
 
     chosen = {}
     for assignment, functions in WRONG.items():
-        for fn in registry.assignments().get(assignment, []):
-            keys = {m.key for m in mistakes.mistakes_for(fn.name)}
+        for fn in chapters.assignments().get(assignment, []):
+            keys = {m.key for m in chapters.mistakes_for(fn.name)}
             key = next((k for k in functions.get(fn.name, {}) if k in keys), None)
             if key:
                 # A self-contained cell: the solution of what it calls, then the mistake.
-                from autograde import course
+                from autograde.grading import course
 
                 solution = course.solution_code(ROOT, assignment)
                 helpers = "\n".join(src for gid, src in solution.items() if gid != fn.name)

@@ -24,7 +24,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from autograde import course, pipeline  # noqa: E402
+from autograde.grading import course, pipeline  # noqa: E402
 
 A = "01-rnn-basics"
 WRONG = {"rnn_cell": "def rnn_cell(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):\n"

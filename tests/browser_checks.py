@@ -316,7 +316,7 @@ class LinkChecker:
 
 
 def leak_problems(facts: Facts, secrets: dict[str, str]) -> list[str]:
-    from autograde import leaks
+    from autograde.grading import leaks
 
     return leaks.find_leaks(facts["allText"], secrets)
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograde import course, registry
+from autograde import chapters
+from autograde.grading import course
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = sorted(course.assignment_sources(ROOT))
@@ -42,5 +43,5 @@ def built_book() -> Path:
     return ROOT / "_build" / "html"
 
 
-def graded_functions(name: str) -> list[registry.GradedFunction]:
-    return registry.assignments()[name]
+def graded_functions(name: str) -> list[chapters.GradedFunction]:
+    return chapters.assignments()[name]

@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from autograde import leaks, registry
+from autograde import chapters
+from autograde.grading import leaks
 from conftest import ASSIGNMENTS, ROOT, solution_path
 
 pytestmark = pytest.mark.slow
@@ -93,7 +94,7 @@ def test_the_exercise_page_shows_the_stubs_unexecuted_and_offers_the_notebook(bu
 def test_no_chapter_defines_a_graded_function(chapter):
     source = (ROOT / "book" / f"{chapter}.md").read_text(encoding="utf-8")
     for assignment in ASSIGNMENTS:
-        for fn in registry.assignments()[assignment]:
+        for fn in chapters.assignments()[assignment]:
             assert not re.search(rf"\bdef {fn.name}\s*\(", source), f"{chapter} defines {fn.name}"
 
 
@@ -107,11 +108,11 @@ def test_every_equation_check_in_a_chapter_prints_true(built_book, chapter):
 
 
 def test_the_common_mistakes_page_names_every_known_mistake(built_book):
-    from autograde import mistakes
+
 
     # Sphinx prints straight quotes as typographic ones.
     text = leaks.html_text(built_book / "book" / "common-mistakes.html").replace("\u2019", "'").replace("\u201c", '"').replace("\u201d", '"')
     for assignment in ASSIGNMENTS:
-        for fn in registry.assignments()[assignment]:
-            for m in mistakes.mistakes_for(fn.name):
+        for fn in chapters.assignments()[assignment]:
+            for m in chapters.mistakes_for(fn.name):
                 assert m.title[1:] in text and m.explanation[:60] in text, m.key

@@ -80,7 +80,7 @@ def links():
 
 @pytest.fixture(scope="session")
 def secrets():
-    from autograde import leaks
+    from autograde.grading import leaks
 
     return {a: leaks.secret_lines(solution_path(a)) for a in ASSIGNMENTS}
 

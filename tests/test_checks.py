@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from autograde import checks, record, registry, trusted
-from autograde.checks import CheckFailed, check
+from autograde.kernel.checks import CheckFailed, check
 from conftest import ASSIGNMENTS, solution_sources
 from wrong_implementations import cases as wrong_cases
 
@@ -13,12 +13,12 @@ def load_functions(assignment, replace=None):
     return the namespace, as the student's kernel would hold it."""
     ns = {"np": np}
     sources = {**solution_sources(assignment), **(replace or {})}
-    for fn in registry.assignments()[assignment]:
+    for fn in chapters.assignments()[assignment]:
         exec(sources[fn.name], ns)
     return ns
 
 
-FUNCTIONS = [(a, fn.name) for a in ASSIGNMENTS for fn in registry.assignments()[a]]
+FUNCTIONS = [(a, fn.name) for a in ASSIGNMENTS for fn in chapters.assignments()[a]]
 
 
 @pytest.mark.parametrize("assignment,name", FUNCTIONS)
@@ -117,11 +117,11 @@ def test_recorded_outputs_are_rescored_outside_the_kernel(tmp_path, monkeypatch)
     a process that trusts only the recorded outputs, and a patched comparison shows."""
     monkeypatch.setenv(record.ENV, str(tmp_path / "honest"))
     ns = load_functions("01-rnn-basics")
-    for fn in registry.assignments()["01-rnn-basics"]:
+    for fn in chapters.assignments()["01-rnn-basics"]:
         check(fn.name, ns[fn.name])
         check(fn.name, ns[fn.name], hidden_seed=7)
     verdicts = trusted.rescore_dir(tmp_path / "honest")
-    assert len(verdicts) == sum(fn.n_public + fn.n_hidden for fn in registry.assignments()["01-rnn-basics"])
+    assert len(verdicts) == sum(fn.n_public + fn.n_hidden for fn in chapters.assignments()["01-rnn-basics"])
     assert all(v.passed and v.kernel_passed and not v.tampered for v in verdicts)
 
     # A submission that patches the comparison passes in its kernel, not outside it.

@@ -10,8 +10,9 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from autograde import leaks, mistakes, registry
-from autograde.score import function_of
+from autograde import chapters
+from autograde.grading import leaks
+from autograde.grading.score import function_of
 from conftest import ASSIGNMENTS, BIN, ROOT, make_submission, solution_path
 from wrong_implementations import DEPENDS, cases as wrong_cases
 
@@ -75,7 +76,7 @@ def test_a_wrong_implementation_loses_that_functions_points_and_only_those(grade
     _, scores = graded[assignment]
     student = scores[_student(i)]
     assert _function_points(student, name)[0] == 0, f"{mistake!r} kept points: {student}"
-    for fn in registry.assignments()[assignment]:
+    for fn in chapters.assignments()[assignment]:
         if fn.name != name and name not in DEPENDS.get(fn.name, ()):
             got, most = _function_points(student, fn.name)
             assert got == most, f"{mistake!r} in {name} cost {fn.name} points"
@@ -87,7 +88,7 @@ def test_a_catalogued_mistake_is_diagnosed_as_itself_in_results_and_feedback(gra
     course_dir, _ = graded[assignment]
     result = json.loads((course_dir / "autograded" / _student(i) / assignment / "result.json").read_text())
     failed = [c for c in result["cells"] if c["grade_id"].startswith(f"test_{name}_") and c["points"] == 0]
-    catalogue = {m.key: m for m in mistakes.mistakes_for(name)}
+    catalogue = {m.key: m for m in chapters.mistakes_for(name)}
     feedback = (course_dir / "feedback" / _student(i) / assignment / f"{assignment}.html").read_text()
     if mistake in catalogue:
         assert {c["diagnosis"] for c in failed} == {mistake}
@@ -145,7 +146,7 @@ def test_the_class_report_matches_the_gradebook(graded, assignment):
     assert report["submissions"] == len(scores)
     for student, cells in scores.items():
         assert report["scores"][student] == sum(s for s, _ in cells.values())
-    for fn in registry.assignments()[assignment]:
+    for fn in chapters.assignments()[assignment]:
         per_student = [sum(s for gid, (s, _) in cells.items() if gid.startswith(f"test_{fn.name}_"))
                        for cells in scores.values()]
         q = report["questions"][fn.name]
@@ -161,7 +162,7 @@ def test_the_class_report_matches_the_gradebook(graded, assignment):
     assert counted == dict(from_results)
     expected = {}  # every planted catalogued mistake is counted (a mistake upstream may add more)
     for a, name, mistake, _ in WRONG:
-        if a == assignment and mistake in {m.key for m in mistakes.mistakes_for(name)}:
+        if a == assignment and mistake in {m.key for m in chapters.mistakes_for(name)}:
             expected[(name, mistake)] = expected.get((name, mistake), 0) + 1
     assert all(counted.get(k, 0) >= n for k, n in expected.items())
     page = (folder / "index.html").read_text()

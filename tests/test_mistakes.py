@@ -3,20 +3,22 @@ known mistake, never when it is not, and a right answer is never diagnosed."""
 import numpy as np
 import pytest
 
-from autograde import cases, mistakes, registry
-from autograde.checks import CheckFailed, check
-from autograde.compare import compare_outputs
+from autograde import chapters
+from autograde.grading import references
+from autograde.kernel import cases
+from autograde.kernel.checks import CheckFailed, check
+from autograde.kernel.compare import compare_outputs
 from conftest import ASSIGNMENTS
 from test_checks import load_functions
 from wrong_implementations import WRONG
 
-FUNCTIONS = [(a, fn.name) for a in ASSIGNMENTS for fn in registry.assignments()[a]]
-CATALOGUED = [(a, f, m.key) for a, f in FUNCTIONS for m in mistakes.mistakes_for(f)]
+FUNCTIONS = [(a, fn.name) for a in ASSIGNMENTS for fn in chapters.assignments()[a]]
+CATALOGUED = [(a, f, m.key) for a, f in FUNCTIONS for m in chapters.mistakes_for(f)]
 
 
 @pytest.mark.parametrize("assignment,name", FUNCTIONS)
 def test_every_graded_function_has_at_least_three_known_mistakes(assignment, name):
-    known = mistakes.mistakes_for(name)
+    known = chapters.mistakes_for(name)
     assert len(known) >= 3
     for m in known:
         assert len(m.title) > 8 and len(m.explanation) > 60, m.key
@@ -24,9 +26,9 @@ def test_every_graded_function_has_at_least_three_known_mistakes(assignment, nam
 
 @pytest.mark.parametrize("assignment,name", FUNCTIONS)
 def test_every_mistake_is_visible_on_the_public_cases_and_unlike_the_others(assignment, name):
-    spec = registry.get(name)
+    spec = chapters.get(name)
     public = cases.public_cases(name)
-    known = mistakes.mistakes_for(name)
+    known = chapters.mistakes_for(name)
     for m in known:
         assert any(compare_outputs(spec.outputs, c.expected, m.outputs(c.inputs) if spec.outputs[1:]
                                    else m.outputs(c.inputs)[0]) is not None for c in public), \
@@ -42,7 +44,7 @@ def test_every_mistake_is_visible_on_the_public_cases_and_unlike_the_others(assi
 @pytest.mark.parametrize("assignment,name", FUNCTIONS)
 def test_the_shipped_mistake_outputs_agree_with_pytorch_recomputed_now(assignment, name):
     for case in cases.public_cases(name):
-        fresh = cases.mistake_outputs(name, case.inputs)
+        fresh = references.mistake_outputs(name, case.inputs)
         assert set(fresh) == set(case.mistakes)
         for key, outputs in fresh.items():
             for a, b in zip(outputs, case.mistakes[key], strict=True):
@@ -61,7 +63,7 @@ def test_a_known_mistake_is_named_in_the_public_check_and_nothing_else_is(assign
     with pytest.raises(CheckFailed) as info:
         check(name, ns[name])
     message = str(info.value)
-    catalogued = {m.key: m for m in mistakes.mistakes_for(name)}
+    catalogued = {m.key: m for m in chapters.mistakes_for(name)}
     if key in catalogued:
         assert f'This looks like a known mistake, "{catalogued[key].title}"' in message
         assert catalogued[key].explanation in message

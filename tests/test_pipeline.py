@@ -16,7 +16,7 @@ import threading
 import nbformat
 import pytest
 
-from autograde import course, leaks, pipeline, sandbox
+from autograde.grading import course, leaks, pipeline, sandbox
 from conftest import ROOT, make_submission
 
 pytestmark = pytest.mark.slow

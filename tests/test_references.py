@@ -3,14 +3,16 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograde import cases, registry
+from autograde import chapters
+from autograde.grading import references
+from autograde.kernel import cases
 from conftest import ASSIGNMENTS, solution_path
 
-FUNCTIONS = [fn.name for name in ASSIGNMENTS for fn in registry.assignments()[name]]
+FUNCTIONS = [fn.name for name in ASSIGNMENTS for fn in chapters.assignments()[name]]
 
 
 def test_every_assignment_has_graded_functions_registered():
-    assert set(ASSIGNMENTS) == set(registry.assignments())
+    assert set(ASSIGNMENTS) == set(chapters.assignments())
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -18,12 +20,12 @@ def test_every_solution_cell_is_a_registered_graded_function(assignment):
     nb = nbformat.read(solution_path(assignment), as_version=4)
     solution_ids = {c.metadata.nbgrader["grade_id"] for c in nb.cells
                     if c.metadata.get("nbgrader", {}).get("solution")}
-    assert solution_ids == {fn.name for fn in registry.assignments()[assignment]}
+    assert solution_ids == {fn.name for fn in chapters.assignments()[assignment]}
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
 def test_shipped_public_cases_agree_with_pytorch_recomputed_now(name):
-    fn = registry.get(name)
+    fn = chapters.get(name)
     fresh_inputs = fn.cases(fn.public_seed, fn.n_public)
     for case, inputs in zip(cases.public_cases(name), fresh_inputs):
         for k in fn.inputs:
@@ -34,7 +36,7 @@ def test_shipped_public_cases_agree_with_pytorch_recomputed_now(name):
 
 @pytest.mark.parametrize("name", FUNCTIONS)
 def test_hidden_cases_differ_from_public_ones_and_vary_in_shape(name):
-    fn = registry.get(name)
+    fn = chapters.get(name)
     hidden = [c.inputs for c in cases.hidden_cases(name, seed=12345, with_expected=False)]
     public = fn.cases(fn.public_seed, fn.n_public)
     kinds = {repr([np.shape(v) if isinstance(v, np.ndarray) else v for v in c.values()]) for c in hidden}
@@ -52,7 +54,7 @@ def test_a_corrupted_reference_file_is_detected(tmp_path, monkeypatch):
     monkeypatch.setattr(cases, "DATA_DIR", tmp_path)
     cases._load.cache_clear()
     try:
-        fn = registry.get("rnn_forward")
+        fn = chapters.get("rnn_forward")
         shipped = cases.public_cases("rnn_forward")[0].expected[0]
         recomputed = fn.expected(fn.cases(fn.public_seed, 1)[0])[0]
         assert not np.allclose(shipped, recomputed, rtol=0, atol=1e-12)
@@ -63,7 +65,7 @@ def test_a_corrupted_reference_file_is_detected(tmp_path, monkeypatch):
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_every_test_cell_is_named_after_the_function_it_checks(assignment):
     """Reports and feedback find a test's function from its grade id."""
-    from autograde.score import expected_checks, function_of
+    from autograde.grading.score import expected_checks, function_of
 
     nb = nbformat.read(solution_path(assignment), as_version=4)
     for cell in nb.cells:

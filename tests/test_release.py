@@ -5,7 +5,7 @@ import subprocess
 import nbformat
 import pytest
 
-from autograde import course, leaks
+from autograde.grading import course, leaks
 from conftest import ASSIGNMENTS, BIN, ROOT, release_path, solution_path
 
 

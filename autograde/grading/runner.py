@@ -1,4 +1,4 @@
-"""Execute one notebook, inside the sandbox: `python -m autograde.runner IN OUT STATUS`.
+"""Execute one notebook, inside the sandbox: `python rnn_runner.py IN OUT STATUS`.
 
 Every code cell runs in order in one kernel. A cell that raises, or that runs past the
 cell timeout (it is interrupted), gets an error output and the next cell runs. If the
@@ -35,9 +35,18 @@ class CappedClient(NotebookClient):
         self.max_output_bytes = max_output_bytes
         self._sizes: dict[int, int] = {}
 
+    max_total_bytes = 8 << 20  # all cells together, so a notebook's feedback page stays small
+
     def output(self, outs, msg, display_id, cell_index):
         used = self._sizes.get(cell_index, 0)
         if used > self.max_output_bytes:
+            return None
+        if sum(self._sizes.values()) > self.max_total_bytes:
+            if not self._sizes.get(-1):
+                self._sizes[-1] = 1
+                outs.append(nbformat.v4.new_output(
+                    "stream", name="stdout",
+                    text=f"\n[output cut: the notebook printed more than {self.max_total_bytes >> 20} MiB]\n"))
             return None
         before = len(outs)
         result = super().output(outs, msg, display_id, cell_index)
@@ -64,6 +73,32 @@ def _write_notebook(nb, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def _exhausted(kernel_pid: int | None, folders: list[Path]) -> str | None:
+    """What the kernel ran out of, if anything: open files, processes or threads, or disk
+    space. A check that could not record its results then is reported as this, never as
+    tampering."""
+    import resource
+
+    try:
+        if kernel_pid is not None:
+            soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+            if len(os.listdir(f"/proc/{kernel_pid}/fd")) >= soft - 8:
+                return "open files"
+        soft, _ = resource.getrlimit(resource.RLIMIT_NPROC)
+        if soft != resource.RLIM_INFINITY:
+            tasks = sum(len(os.listdir(f"/proc/{p}/task")) for p in os.listdir("/proc") if p.isdigit()
+                        and os.path.isdir(f"/proc/{p}/task"))
+            if tasks >= soft - 8:
+                return "processes or threads"
+        for folder in folders:
+            st = os.statvfs(folder)
+            if st.f_bavail * st.f_frsize < (1 << 20):
+                return "disk space"
+    except OSError:
+        return None
+    return None
+
+
 def run(src: Path, dst: Path, status_path: Path, cell_timeout: int, max_output: int) -> dict:
     nb = nbformat.read(src, as_version=4)
     client = CappedClient(nb, timeout=cell_timeout, allow_errors=True, interrupt_on_timeout=True,
@@ -71,7 +106,7 @@ def run(src: Path, dst: Path, status_path: Path, cell_timeout: int, max_output: 
                           shutdown_kernel="immediate",
                           resources={"metadata": {"path": str(src.parent)}})
     status: dict = {"kernel_start_seconds": None, "cells": {}, "timeouts": [], "died_at": None,
-                    "finished": False}
+                    "finished": False, "exhausted": None}
     started = time.perf_counter()
     try:
         with client.setup_kernel():
@@ -90,6 +125,11 @@ def run(src: Path, dst: Path, status_path: Path, cell_timeout: int, max_output: 
                     break
                 finally:
                     status["cells"][str(index)] = time.perf_counter() - t0
+                    if status["exhausted"] is None:
+                        process = getattr(getattr(client.km, "provisioner", None), "process", None)
+                        what = _exhausted(getattr(process, "pid", None), [src.parent, Path("/tmp")])
+                        if what:
+                            status["exhausted"] = {"cell": index, "what": what}
                     _write_notebook(nb, dst)  # before the status, which must never run ahead of it
                     _write_json(status_path, status)
                 if any(o.get("ename") == "KeyboardInterrupt" for o in cell.get("outputs", [])) \
@@ -104,7 +144,7 @@ def run(src: Path, dst: Path, status_path: Path, cell_timeout: int, max_output: 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m autograde.runner")
+    parser = argparse.ArgumentParser(prog="rnn_runner.py")
     parser.add_argument("src", type=Path)
     parser.add_argument("dst", type=Path)
     parser.add_argument("status", type=Path)

@@ -116,7 +116,7 @@ def release(root: Path, assignments: list[str] | None = None, out_dir: Path | No
 # nbgrader's own feedback preprocessors, with hidden tests scrubbed before export.
 _FEEDBACK_SETTINGS = (
     "--GenerateFeedback.preprocessors=['nbgrader.preprocessors.GetGrades', "
-    "'autograde.feedback.ScrubHiddenTests', 'nbconvert.preprocessors.CSSHTMLHeaderPreprocessor']",
+    "'autograde.grading.feedback.ScrubHiddenTests', 'nbconvert.preprocessors.CSSHTMLHeaderPreprocessor']",
 )
 
 
@@ -146,8 +146,9 @@ def mistakes_page(root: Path) -> str:
     """The book's "Common mistakes" page, made from the catalogue of known mistakes."""
     import numpy as np
 
-    from . import cases, mistakes, registry
-    from .compare import compare_output
+    from .. import chapters
+    from ..kernel import cases
+    from ..kernel.compare import compare_output
 
     lines = ["# Common mistakes", "",
              "These are the mistakes the grader recognises. When a check in an exercise fails with",
@@ -155,13 +156,13 @@ def mistakes_page(root: Path) -> str:
              "example takes the first public case where the mistake shows and gives, at the first index",
              "where they differ, the right value (what PyTorch computes) and the mistake's value.", "",
              "This page is generated from the grader's catalogue (`autograde`), so the two always agree.", ""]
-    for assignment, functions in registry.assignments().items():
+    for assignment, functions in chapters.assignments().items():
         chapter = root / "book" / f"{assignment}.md"
         title = next((ln[2:].strip() for ln in chapter.read_text(encoding="utf-8").splitlines()
                       if ln.startswith("# ")), assignment) if chapter.exists() else assignment
         lines += [f"## {title}", "", f"Exercise `{assignment}`.", ""]
         for fn in functions:
-            known = mistakes.mistakes_for(fn.name)
+            known = chapters.mistakes_for(fn.name)
             if not known:
                 continue
             lines += [f"### `{fn.name}`", ""]
@@ -230,9 +231,14 @@ def _feedback(assignment: str, course_dir: Path, db: Path, students: list[str] |
     notes for a student whose submission could not be run at all."""
     from html import escape
 
+    from .form import invalid_student_id
+
     only = (f"--student={students[0]}",) if students and len(students) == 1 else ()
-    nbgrader("generate_feedback", assignment, "--force", *only, root=course_dir, db=db, extra=_FEEDBACK_SETTINGS)
+    nbgrader("generate_feedback", assignment, "--force", *only, root=course_dir, db=db, extra=_FEEDBACK_SETTINGS,
+             check=False)
     for r in results:
+        if invalid_student_id(r.student):
+            continue
         page = course_dir / "feedback" / r.student / assignment / f"{assignment}.html"
         if not page.exists():
             page.parent.mkdir(parents=True, exist_ok=True)
@@ -310,6 +316,7 @@ def grade(root: Path, assignment: str, course_dir: Path, student: str | None = N
     Writes `course_dir/autograded/` (executed notebooks and result.json), the nbgrader
     gradebook `course_dir/gradebook.db`, feedback HTML in `course_dir/feedback/` and
     `course_dir/grades.csv`."""
+    from . import form as forms
     from . import pipeline, sandbox
 
     course_dir = course_dir.resolve()
@@ -323,14 +330,17 @@ def grade(root: Path, assignment: str, course_dir: Path, student: str | None = N
     students = [student] if student else None
     if student and not (course_dir / "submitted" / student).is_dir():
         raise CourseError(f"no submission folder submitted/{student}/")
+    invalid: list = []
     results = pipeline.grade_all(course_dir, a, f"sqlite:///{db}", students, jobs=jobs, limits=limits,
-                                 sandboxed=sandboxed, progress=progress)
-    _feedback(assignment, course_dir, db, students, results)
+                                 sandboxed=sandboxed, progress=progress, invalid=invalid)
     everyone = [r for r in (pipeline.load(course_dir, p.name, assignment)
-                            for p in sorted((course_dir / "submitted").iterdir()) if p.is_dir()) if r]
+                            for p in sorted((course_dir / "submitted").iterdir())
+                            if p.is_dir() and not forms.invalid_student_id(p.name)) if r] + invalid
+    # Grades first: a failure in the feedback step below must never cost the CSVs or the report.
     csv = write_grades_csv(course_dir / "grades.csv", everyone)
     write_lms_csv(course_dir / f"grades-lms-{assignment}.csv", everyone, assignment)
     from . import report
 
     report.write(everyone, assignment, course_dir)
-    return GradeResult(db, csv, course_dir / "feedback", course_dir / "autograded", results)
+    _feedback(assignment, course_dir, db, students, results)
+    return GradeResult(db, csv, course_dir / "feedback", course_dir / "autograded", results + invalid)

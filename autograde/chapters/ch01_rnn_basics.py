@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .registry import GradedFunction, register
+from .registry import GradedFunction, mistake, register
 from .torchref import rnn_with_weights, rnn_weights
 from .torchref import tensor as _torch
 
@@ -175,7 +175,6 @@ register(GradedFunction(
 # --- known mistakes -------------------------------------------------------------------
 # Each is computed with PyTorch from the same inputs as the reference. See mistakes.py.
 
-from .mistakes import mistake  # noqa: E402
 
 _CELL_EQ = "h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)"
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .registry import GradedFunction, register
+from ..kernel import adapters
+from .registry import GradedFunction, mistake, register
 from .torchref import rnn_with_weights as _torch_rnn
 from .torchref import rnn_weights
 from .torchref import tensor as _t
@@ -140,15 +141,6 @@ def _numgrad_inputs(rng, index):
             "Y": rng.uniform(-1, 1, (B, m)), "wrt": wrt}
 
 
-def _numgrad_prepare(inputs):
-    P, W, b, V, Y = (np.asarray(inputs[k], dtype=np.float64) for k in ("P", "W", "b", "V", "Y"))
-
-    def loss(W_, b_):
-        return float(np.sum((np.tanh(P @ W_.T + b_) @ V - Y) ** 2))
-
-    if inputs["wrt"] == 0:
-        return (lambda W_: loss(W_, b)), W.copy()
-    return (lambda b_: loss(W, b_)), b.copy()
 
 
 def _numgrad_reference(P, W, b, V, Y, wrt):
@@ -164,7 +156,7 @@ register(GradedFunction(
     inputs=("P", "W", "b", "V", "Y", "wrt"), outputs=("grad",),
     make_inputs=_numgrad_inputs, reference=_numgrad_reference,
     matches="torch autograd (to centred-difference accuracy)",
-    prepare=_numgrad_prepare,
+    prepare=adapters.numgrad_loss_and_point,
     # Centred differences with eps = 1e-6 agree with autograd to about 1e-9 here; a
     # one-sided (forward) difference is off by about eps * f''/2, 1e-7 or more.
     atol=2e-8, rtol=1e-8,
@@ -187,21 +179,8 @@ def _clip_inputs(rng, index):
     return {**grads, "max_norm": float(total * factor)}
 
 
-def _clip_prepare(inputs):
-    return [inputs["g_ih"], inputs["g_hh"], inputs["g_b"]], inputs["max_norm"]
 
 
-def _clip_unpack(result):
-    if not isinstance(result, (tuple, list)) or len(result) != 2:
-        what = f"a {type(result).__name__} of length {len(result)}" if isinstance(result, (tuple, list)) \
-            else f"a {type(result).__name__}"
-        raise TypeError(f"clip_grad_norm should return a pair (clipped_grads, total_norm), got {what}")
-    clipped, total_norm = result
-    if not isinstance(clipped, (tuple, list)) or len(clipped) != 3:
-        what = f"a {type(clipped).__name__} of length {len(clipped)}" if isinstance(clipped, (tuple, list)) \
-            else f"a {type(clipped).__name__}"
-        raise ValueError(f"clipped_grads should be a list of 3 arrays, one per gradient in grads, got {what}")
-    return (*clipped, total_norm)
 
 
 def _clip_reference(g_ih, g_hh, g_b, max_norm):
@@ -220,7 +199,7 @@ register(GradedFunction(
     outputs=("clipped_grads[0]", "clipped_grads[1]", "clipped_grads[2]", "total_norm"),
     make_inputs=_clip_inputs, reference=_clip_reference,
     matches="torch.nn.utils.clip_grad_norm_",
-    prepare=_clip_prepare, unpack=_clip_unpack,
+    prepare=adapters.clip_grads_list, unpack=adapters.clip_flatten,
 ))
 
 
@@ -267,7 +246,6 @@ register(GradedFunction(
 # Each is computed with PyTorch from the same inputs as the reference (see mistakes.py):
 # autograd of a modified model, or the reference's outputs with one part changed.
 
-from .mistakes import mistake  # noqa: E402
 
 _STEP_EQ = ("with da = dh_t (1 - h_t^2) elementwise: dx_t = da W_ih, dh_prev = da W_hh, dW_ih = da^T x_t, "
             "dW_hh = da^T h_prev, db = the sum of da over the batch")

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import stat
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,31 +34,89 @@ def _nbgrader(cell) -> dict:
     return meta if isinstance(meta, dict) else {}
 
 
+MAX_NOTEBOOK_BYTES = 20 << 20
+MAX_CELLS = 1000
+MAX_FILES = 200
+
+
+def invalid_student_id(student: str) -> str | None:
+    """Why `student` cannot be a student id (None if it can): it names a folder, a
+    gradebook row and a command-line argument."""
+    if not student or student in (".", ".."):
+        return "is empty or a dot name"
+    if len(student) > 128:
+        return "is longer than 128 characters"
+    if any(c in student for c in "/\\"):
+        return "contains a path separator"
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in student):
+        return "contains a control character (a newline, tab or other invisible character)"
+    if student.startswith(("-", ".")) or student != student.strip():
+        return "starts with '-' or '.', or has leading or trailing spaces"
+    return None
+
+
+def submission_files(folder: Path) -> list[tuple[str, Path]]:
+    """(relative path, path) of every entry of a submission folder, without following a
+    link anywhere, sorted; at most MAX_FILES."""
+    found = []
+    if not folder.is_dir() or folder.is_symlink():
+        return found
+    for top, dirs, files in os.walk(folder, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if d != ".ipynb_checkpoints")
+        for name in sorted(files) + [d for d in dirs if os.path.islink(os.path.join(top, d))]:
+            path = Path(top) / name
+            found.append((path.relative_to(folder).as_posix(), path))
+            if len(found) >= MAX_FILES:
+                return sorted(found)
+    return sorted(found)
+
+
 def find_notebook(folder: Path, assignment: str) -> tuple[Path | None, list[str]]:
-    """The submitted notebook and notes about the folder's other files."""
+    """The submitted notebook and notes about the folder's other files. A link (symbolic
+    or hard) or anything but a regular file is never taken as the notebook."""
     messages = []
-    if not folder.is_dir():
+    if not folder.is_dir() or folder.is_symlink():
         return None, [f"no submission folder {folder.name}/"]
-    expected = folder / f"{assignment}.ipynb"
-    notebooks = sorted(p for p in folder.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
-    others = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
-                    if p.is_file() and p.suffix != ".ipynb" and ".ipynb_checkpoints" not in p.parts)
+    entries = submission_files(folder)
+    refused = []
+    regular = {}
+    for rel, path in entries:
+        st = os.lstat(path)
+        if not stat.S_ISREG(st.st_mode):
+            refused.append(f"{rel} ({'a link' if stat.S_ISLNK(st.st_mode) else 'not a regular file'})")
+        elif st.st_nlink > 1:
+            refused.append(f"{rel} (a hard link)")
+        else:
+            regular[rel] = path
+    if refused:
+        messages.append(f"refused, never opened: {', '.join(refused[:10])}"
+                        + (f" and {len(refused) - 10} more" if len(refused) > 10 else ""))
+    notebooks = [rel for rel in regular if rel.endswith(".ipynb")]
+    others = [rel for rel in regular if not rel.endswith(".ipynb")]
     if others:
         messages.append(f"extra files were ignored: {', '.join(others[:10])}"
                         + (f" and {len(others) - 10} more" if len(others) > 10 else ""))
-    if expected.is_file():
-        return expected, messages
+    if f"{assignment}.ipynb" in regular:
+        return regular[f"{assignment}.ipynb"], messages
     if len(notebooks) == 1:
-        messages.append(f"the notebook was renamed to {notebooks[0].relative_to(folder).as_posix()}; "
-                        f"it was graded as {assignment}.ipynb")
-        return notebooks[0], messages
-    found = ", ".join(p.relative_to(folder).as_posix() for p in notebooks) or "none"
+        messages.append(f"the notebook was renamed to {notebooks[0]}; it was graded as {assignment}.ipynb")
+        return regular[notebooks[0]], messages
+    found = ", ".join(notebooks) or "none"
     return None, messages + [f"no notebook {assignment}.ipynb in the submission (notebooks found: {found})"]
 
 
 def read_notebook(path: Path) -> Form:
+    from .records import read_regular
+
     form = Form()
-    raw = path.read_bytes()
+    try:
+        raw = read_regular(path, MAX_NOTEBOOK_BYTES)
+    except ValueError as exc:
+        form.fatal = f"{path.name} cannot be graded: {exc} (a notebook may be at most {MAX_NOTEBOOK_BYTES >> 20} MiB)"
+        return form
+    except OSError as exc:
+        form.fatal = f"{path.name} cannot be read: {exc.strerror or exc}"
+        return form
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -64,17 +125,23 @@ def read_notebook(path: Path) -> Form:
         return form
     try:
         data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        form.fatal = f"{path.name} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); is it corrupted?"
+    except (json.JSONDecodeError, RecursionError) as exc:
+        where = f"line {exc.lineno}, column {exc.colno}: {exc.msg}" if isinstance(exc, json.JSONDecodeError) \
+            else "nested too deeply"
+        form.fatal = f"{path.name} is not valid JSON ({where}); is it corrupted?"
         return form
     if not isinstance(data, dict) or "cells" not in data and "worksheets" not in data:
         form.fatal = f"{path.name} is JSON but not a notebook (no cells)"
+        return form
+    n_cells = len(data["cells"]) if isinstance(data.get("cells"), list) else 0
+    if n_cells > MAX_CELLS:
+        form.fatal = f"{path.name} has {n_cells} cells; a notebook may have at most {MAX_CELLS}"
         return form
     version = data.get("nbformat")
     try:
         nb = nbformat.reads(text, as_version=4)
     except Exception as exc:  # nbformat raises several kinds for malformed notebooks
-        form.fatal = f"{path.name} is not a readable notebook (nbformat {version}): {exc}"
+        form.fatal = f"{path.name} is not a readable notebook (nbformat {version}): {str(exc)[:300]}"
         return form
     if version != 4:
         form.messages.append(f"{path.name} was in notebook format {version}; it was converted to format 4")

@@ -19,7 +19,7 @@ from collections import Counter
 from html import escape
 from pathlib import Path
 
-from . import mistakes
+from .. import chapters
 from .score import function_of
 
 
@@ -41,7 +41,7 @@ def summarise(results: list, assignment: str) -> dict:
     for r in results:
         for fn, key in {(function_of(c["grade_id"]), c["diagnosis"]) for c in r.cells if c.get("diagnosis")}:
             seen[(fn, key)] += 1
-    diagnosed = [{"function": fn, "key": key, "title": mistakes.get(fn, key).title, "students": n}
+    diagnosed = [{"function": fn, "key": key, "title": chapters.known_mistake(fn, key).title, "students": n}
                  for (fn, key), n in seen.most_common()]
     times = {r.student: r.seconds.get("wall") for r in results if r.seconds}
     wall = [t for t in times.values() if t is not None]

@@ -1,0 +1,78 @@
+"""The trusted verdict: compare recorded outputs with references computed here.
+
+This runs in a process the student's code never touches. It reads what the checks
+recorded (`autograde.grading.records`), rebuilds each case itself, computes the
+reference with PyTorch (hidden cases, from the seed this submission was given, which
+the kernel never saw) or reads the shipped public case, compares, and diagnoses.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from .. import chapters
+from ..kernel.cases import public_cases
+from ..kernel.compare import compare_outputs
+from ..kernel.diagnosis import diagnose
+from .records import Record
+from .references import trusted_hidden
+
+
+@dataclass(frozen=True)
+class Verdict:
+    function: str
+    kind: str
+    index: int
+    passed: bool
+    kernel_passed: bool
+    message: str | None
+    diagnosis: str | None = None  # the key of the known mistake the student's outputs match
+    structural: bool = False  # failed for want of a usable record, not for a wrong value
+
+
+def _group(function: str, kind: str, seeds: dict[str, int]) -> list[tuple[list, dict]] | None:
+    """(expected, mistakes' outputs) per case, from the package's public file or, for
+    hidden cases, computed here from this submission's seed (never read from the sandbox)."""
+    if kind == "public":
+        return [(c.expected, c.mistakes or {}) for c in public_cases(function)]
+    if function not in seeds:
+        return None
+    return [(list(e), m) for e, m in trusted_hidden(function, seeds[function])]
+
+
+def rescore(records: list[Record], seeds: dict[str, int]) -> list[Verdict]:
+    """`seeds`: function -> the seed its hidden cases were made from for this submission."""
+    verdicts: list[Verdict] = []
+    groups: dict[tuple[str, str], list | None] = {}
+    failing: dict[tuple[str, str], list] = {}
+    for rec in records:
+        spec = chapters.get(rec.function)
+        key = (rec.function, rec.kind)
+        if key not in groups:
+            groups[key] = _group(rec.function, rec.kind, seeds)
+        cases = groups[key]
+        if cases is None or not 0 <= rec.index < len(cases):
+            verdicts.append(Verdict(rec.function, rec.kind, rec.index, False, rec.kernel_passed,
+                                    f"recorded a case that does not exist ({rec.kind} case {rec.index})",
+                                    structural=True))
+            continue
+        expected, mistake_outputs = cases[rec.index]
+        if rec.outputs is None:
+            passed, message, structural = False, f"raised {rec.error}", True
+        else:
+            if len(rec.outputs) != len(spec.outputs):
+                verdicts.append(Verdict(rec.function, rec.kind, rec.index, False, rec.kernel_passed,
+                                        f"returned {len(rec.outputs)} outputs; expected {len(spec.outputs)}"))
+                continue
+            actual = rec.outputs if len(spec.outputs) > 1 else rec.outputs[0]
+            if len(spec.outputs) == 1 and actual is not None and actual.ndim == 0 and actual.dtype.kind in "iu":
+                actual = int(actual)
+            mismatch = compare_outputs(spec.outputs, expected, actual, reveal=rec.kind == "public",
+                                       atol=spec.atol, rtol=spec.rtol)
+            passed, message, structural = mismatch is None, (mismatch.message if mismatch else None), False
+            if not passed:
+                failing.setdefault(key, []).append((mistake_outputs, actual))
+        verdicts.append(Verdict(rec.function, rec.kind, rec.index, passed, rec.kernel_passed, message,
+                                structural=structural))
+    found = {key: diagnose(chapters.get(key[0]).spec(), cases) for key, cases in failing.items()}
+    return [replace(v, diagnosis=found[(v.function, v.kind)].key)
+            if not v.passed and not v.structural and found.get((v.function, v.kind)) else v for v in verdicts]

@@ -1,0 +1,36 @@
+"""Diagnosis: which known mistake a wrong answer is.
+
+The catalogue itself (a PyTorch computation per mistake, with a title and an
+explanation) lives with each chapter (`autograde.chapters`); the kernel knows only the
+titles and explanations (in each function's `Spec`) and the mistakes' outputs on the
+public cases (shipped). For hidden cases only the trusted process diagnoses.
+
+When a student's output is wrong on some cases, `diagnose` looks for the one mistake
+whose outputs match the student's on every failing case.
+"""
+from __future__ import annotations
+
+from .compare import compare_outputs
+from .spec import MistakeInfo, Spec
+
+
+def diagnose(spec: Spec, failures: list[tuple[dict[str, list], object]]) -> MistakeInfo | None:
+    """The known mistake that explains every failure, or None.
+
+    `failures` holds, per failing case, the outputs of every mistake on it ({key:
+    outputs}) and what the student's function returned (as compared)."""
+    if not failures:
+        return None
+    for m in spec.mistakes:
+        if all(key_outputs.get(m.key) is not None and
+               compare_outputs(spec.outputs, key_outputs[m.key], actual, atol=spec.atol, rtol=spec.rtol) is None
+               for key_outputs, actual in failures):
+            return m
+    return None
+
+
+def describe(m: MistakeInfo | None, function: str) -> str:
+    if m is None:
+        return (f"It matches none of the known mistakes of {function}; start from the first differing "
+                f"index above.")
+    return f"This looks like a known mistake, \"{m.title}\": {m.explanation}"

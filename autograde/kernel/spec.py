@@ -1,0 +1,62 @@
+"""What the student's kernel knows of a graded function: its name, arguments and
+outputs, tolerances, how to call it, and the titles of its known mistakes. No
+reference, no seed, no case maker: those stay on the instructor's side
+(`autograde.chapters`). Specs ship inside each assignment's public-case file.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class MistakeInfo:
+    function: str
+    key: str
+    title: str
+    explanation: str
+
+
+@dataclass(frozen=True)
+class Spec:
+    name: str
+    assignment: str
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    matches: str
+    n_public: int
+    n_hidden: int
+    atol: float
+    rtol: float
+    prepare: str | None  # the name of a function in autograde.kernel.adapters
+    unpack: str | None
+    mistakes: tuple[MistakeInfo, ...] = ()
+
+    def call_args(self, inputs: dict) -> tuple:
+        if self.prepare:
+            from . import adapters
+
+            return getattr(adapters, self.prepare)(inputs)
+        return tuple(inputs[k] for k in self.inputs)
+
+    def unpack_result(self, result):
+        if self.unpack:
+            from . import adapters
+
+            return getattr(adapters, self.unpack)(result)
+        return result
+
+    def mistake(self, key: str) -> MistakeInfo:
+        for m in self.mistakes:
+            if m.key == key:
+                return m
+        raise KeyError(f"{self.name} has no known mistake {key!r}")
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Spec":
+        data = dict(data)
+        data["inputs"], data["outputs"] = tuple(data["inputs"]), tuple(data["outputs"])
+        data["mistakes"] = tuple(MistakeInfo(**m) for m in data.get("mistakes", ()))
+        return cls(**data)
