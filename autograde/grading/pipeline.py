@@ -252,7 +252,9 @@ def grade_one(folder: Path, student: str, key: str, assignment: Assignment, uid:
         exhausted = status["exhausted"]["what"] if status["exhausted"] and status["exhausted"]["cell"] <= index \
             else None
         cs = score_cell(meta["grade_id"], float(meta["points"]), sources[meta["grade_id"]], cell,
-                        ran=ran, timed_out=index in status["timeouts"], verdicts=verdicts, exhausted=exhausted)
+                        ran=ran, timed_out=index in status["timeouts"], verdicts=verdicts, exhausted=exhausted,
+                        not_run="the wall time limit stopped the run" if status["wall_limit"] else
+                        "the kernel had died")
         result.cells.append(asdict(cs))
         if cs.disagree and "suspected tampering" not in result.flags:
             result.flags.append("suspected tampering")
