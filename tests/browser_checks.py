@@ -186,6 +186,7 @@ def visit(browser, url: str, screenshot: Path | None = None, dark_screenshot: Pa
             screenshot.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(screenshot), full_page=True)
         facts.data = page.evaluate(FACTS_JS, theme)
+        facts.data["darkPlates"] = _dark_figure_edges(page)
         if dark_screenshot is not None:
             page.evaluate("document.documentElement.dataset.theme = 'dark'")
             figure = page.locator(".bd-article img").first
@@ -250,6 +251,32 @@ def layout(browser, url: str, width: int) -> dict:
         return page.evaluate(LAYOUT_JS)
     finally:
         context.close()
+
+
+def _dark_figure_edges(page) -> list[dict]:
+    """In dark mode, the luminance (0..1) of each figure's outer edge as the reader sees
+    it, CSS filters included: a light edge is a plate of white around the figure."""
+    import io
+
+    from PIL import Image
+
+    page.evaluate("document.documentElement.dataset.theme = 'dark'")
+    edges = []
+    try:
+        images = page.locator("article img, .bd-article img")
+        for i in range(images.count()):
+            img = images.nth(i)
+            if not img.is_visible():
+                continue
+            img.scroll_into_view_if_needed()
+            shot = Image.open(io.BytesIO(img.screenshot())).convert("L")
+            w, h = shot.size
+            ring = [shot.getpixel((x, y)) for x in range(0, w, 4) for y in (1, h - 2)]
+            ring += [shot.getpixel((x, y)) for y in range(0, h, 4) for x in (1, w - 2)]
+            edges.append({"src": img.get_attribute("src"), "luminance": sum(ring) / len(ring) / 255})
+    finally:
+        page.evaluate("document.documentElement.dataset.theme = 'light'")
+    return edges
 
 
 # ---------------------------------------------------------------- the checks
@@ -321,6 +348,13 @@ def code_scroll_problems(layout: dict) -> list[str]:
     return [f"code scrolls sideways at {layout['width']} px ({block['client']} of {block['scroll']} px shown; "
             f"longest line, {block['chars']} characters: {block['longest']!r})"
             for block in layout["code"] if block["scroll"] > block["client"] + 1]
+
+
+def dark_plate_problems(facts: Facts) -> list[str]:
+    """In dark mode a figure reads on the dark page itself: its edge is dark, not a white
+    or grey plate (the theme's default dims an opaque figure to grey and pads it)."""
+    return [f"figure on a light plate in dark mode (edge luminance {img['luminance']:.2f}): {img['src']}"
+            for img in facts["darkPlates"] if img["luminance"] > 0.3]
 
 
 def copy_button_problems(facts: Facts) -> list[str]:

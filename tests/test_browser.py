@@ -150,6 +150,7 @@ def test_every_image_loads_and_has_alt_text(facts, page):
 @pytest.mark.parametrize("page", PAGES)
 def test_figures_stay_readable_in_dark_mode(facts, page):
     assert bc.dark_mode_problems(facts(page)) == []
+    assert bc.dark_plate_problems(facts(page)) == []
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -294,6 +295,11 @@ def broken(tmp_path_factory, built_book, secrets):
                           '<div class="cell tag_hide-input"><div class="cell_input"><pre>plt.plot()</pre></div></div>'),
         "leak.html": html(f'<pre>{line}</pre>'),
         "layout.html": html(LAYOUT_PAGE, MATHJAX),
+        "plate.html": html('<article class="bd-article" style="background: #121212">'
+                           '<img src="opaque.png" alt="A plain white figure.">'
+                           '<div class="bd-content"><div class="cell_output">'
+                           '<img src="opaque.png" alt="The figure in a cell output."></div></div></article>',
+                           '<link rel="stylesheet" href="_static/course.css">'),
         "exercise.html": html('<div class="dropdown-download-buttons"><a href="stubless.ipynb">Download</a></div>'),
     }
     for name, text in pages.items():
@@ -331,6 +337,15 @@ def test_a_missing_image_and_missing_or_useless_alt_text_are_caught(browser, bro
 def test_a_transparent_figure_on_a_dark_page_is_caught(browser, broken):
     problems = bc.dark_mode_problems(bc.visit(browser, broken + "dark.html"))
     assert len(problems) == 1 and "transparent.png" in problems[0], problems
+
+
+def test_a_figure_on_a_white_plate_in_dark_mode_is_caught(browser, broken):
+    """The same white figure, without the book's stylesheet (a white plate on the dark
+    page) and with it, in a cell output as the book puts it (inverted: no plate)."""
+    problems = bc.dark_plate_problems(bc.visit(browser, broken + "plate.html"))
+    assert len(problems) == 1 and "plate" in problems[0], problems
+    assert [img["src"] for img in bc.visit(browser, broken + "plate.html")["darkPlates"]] == \
+        ["opaque.png", "opaque.png"]
 
 
 def test_a_broken_link_and_missing_anchors_are_caught(browser, broken):
