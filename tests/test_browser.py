@@ -4,15 +4,15 @@ Debian's chromium (headless, driven by Playwright; never `playwright install`) o
 every page of _toc.yml from the strictly built site, served on 127.0.0.1. A page must
 load with no console error, no failed request and no request outside the site (it must
 work offline), every equation typeset by MathJax, every image loaded with real alt text
-and readable in dark mode, every internal link and anchor resolving, the sidebar
-reaching every page, a copy button on every code block, each hide-input cell a closed
-toggle, no solution or hidden test code in its text; every display equation inside the
-text column at 1280 px and at a phone's 390 px, and no chapter's code block or output
-scrolling sideways at 1280 px; exercise pages show the stubs and
-offer the notebook; the search page finds "forget gate". A full-page screenshot of each
-page (and one in dark mode) is written to _build/html/_screenshots/ for a person to look
-at. The second half serves deliberately broken pages the same way and shows that each
-check catches them.
+and readable in dark mode (no white or grey plate around it), every internal link and
+anchor resolving, the sidebar reaching every page, a copy button on every code block,
+each hide-input cell a closed toggle, no solution or hidden test code in its text; every
+display equation lies inside the text column at 1280 px and at a phone's 390 px, and no
+chapter's code block or output scrolls sideways at 1280 px; exercise pages show the
+stubs and offer the notebook; the search page finds "forget gate". A full-page
+screenshot of each page (and one in dark mode) is written to _build/html/_screenshots/
+for a person to look at. The second half serves deliberately broken pages the same way
+and shows that each check catches them.
 """
 from __future__ import annotations
 
