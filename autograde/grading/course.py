@@ -113,11 +113,21 @@ def release(root: Path, assignments: list[str] | None = None, out_dir: Path | No
     return written
 
 
-# nbgrader's own feedback preprocessors, with hidden tests scrubbed before export.
-_FEEDBACK_SETTINGS = (
-    "--GenerateFeedback.preprocessors=['nbgrader.preprocessors.GetGrades', "
-    "'autograde.grading.feedback.ScrubHiddenTests', 'nbconvert.preprocessors.CSSHTMLHeaderPreprocessor']",
-)
+# nbgrader's own feedback preprocessors, with hidden tests scrubbed and everything from the
+# submission made inert before export, in a template whose Content-Security-Policy runs
+# no script (autograde.grading.feedback).
+def _feedback_settings() -> tuple[str, ...]:
+    import nbgrader
+
+    from . import feedback
+
+    stock = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"
+    return ("--GenerateFeedback.preprocessors=['nbgrader.preprocessors.GetGrades', "
+            "'autograde.grading.feedback.ScrubHiddenTests', 'autograde.grading.feedback.SanitizeFeedback', "
+            "'nbconvert.preprocessors.CSSHTMLHeaderPreprocessor']",
+            f"--HTMLExporter.template_name={feedback.TEMPLATE_NAME}",
+            f"--HTMLExporter.extra_template_basedirs={[str(feedback.TEMPLATE_DIR), str(stock)]!r}",
+            "--HTMLExporter.sanitize_html=True")
 
 
 def solution_code(root: Path, assignment: str) -> dict[str, str]:
@@ -226,42 +236,97 @@ def _prepare_course(root: Path, assignment: str, course_dir: Path) -> tuple[Path
     return db, course_dir / "release" / assignment / f"{assignment}.ipynb"
 
 
-def _feedback(assignment: str, course_dir: Path, db: Path, students: list[str] | None, results=()) -> None:
+def _feedback(assignment: str, course_dir: Path, db: Path, students: list[str] | None, results=()) -> list[str]:
     """nbgrader's feedback for every executed notebook; a plain page of the grading
-    notes for a student whose submission could not be run at all."""
+    notes for a student whose submission could not be run at all or whose page nbgrader
+    could not make. One bad student costs only that student: when the class run fails,
+    each page is made alone. Returns the students whose nbgrader page failed (also
+    listed in feedback/<assignment>-failed.txt and on stderr)."""
+    import glob
     from html import escape
 
+    from . import feedback
     from .form import invalid_student_id
 
-    only = (f"--student={students[0]}",) if students and len(students) == 1 else ()
-    nbgrader("generate_feedback", assignment, "--force", *only, root=course_dir, db=db, extra=_FEEDBACK_SETTINGS,
-             check=False)
-    for r in results:
-        if invalid_student_id(r.student):
+    settings = _feedback_settings()
+    valid = [r for r in results if not invalid_student_id(r.student)]
+
+    def page(student: str) -> Path:
+        return course_dir / "feedback" / student / assignment / f"{assignment}.html"
+
+    def executed(student: str) -> bool:
+        return (course_dir / "autograded" / student / assignment / f"{assignment}.ipynb").is_file()
+
+    for r in valid:  # never leave last run's page standing for this run's grade
+        page(r.student).unlink(missing_ok=True)
+    # --student is a glob pattern to nbgrader: a student id is matched as itself.
+    only = (f"--student={glob.escape(students[0])}",) if students and len(students) == 1 else ()
+    whole = nbgrader("generate_feedback", assignment, "--force", *only, root=course_dir, db=db, extra=settings,
+                     check=False)
+    failed: dict[str, str] = {}
+    if whole.returncode != 0:
+        for r in valid:
+            if page(r.student).exists() or not executed(r.student):
+                continue
+            one = nbgrader("generate_feedback", assignment, "--force", f"--student={glob.escape(r.student)}",
+                           root=course_dir, db=db, extra=settings, check=False)
+            if one.returncode != 0 or not page(r.student).exists():
+                lines = [ln for ln in (one.stderr + one.stdout).splitlines() if "ERROR" in ln or "Error" in ln]
+                failed[r.student] = (lines[-1] if lines else f"exit {one.returncode}").strip()[:300]
+    for r in valid:
+        if page(r.student).exists():
             continue
-        page = course_dir / "feedback" / r.student / assignment / f"{assignment}.html"
-        if not page.exists():
-            page.parent.mkdir(parents=True, exist_ok=True)
-            items = "".join(f"<li>{escape(m)}</li>" for m in r.messages)
-            page.write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{escape(assignment)}: "
-                            f"{escape(r.student)}</title></head><body><h1>{escape(assignment)}</h1>"
-                            f"<p>Score: {r.score:g} / {r.max_score:g}</p><ul>{items}</ul></body></html>",
-                            encoding="utf-8")
+        page(r.student).parent.mkdir(parents=True, exist_ok=True)
+        items = "".join(f"<li>{escape(m)}</li>" for m in r.messages)
+        if r.student in failed:
+            items += "<li>The full feedback page (your notebook with its outputs) could not be made.</li>"
+        page(r.student).write_text(
+            f"<!DOCTYPE html><html><head><meta charset='utf-8'>{feedback.CSP_META}<title>{escape(assignment)}: "
+            f"{escape(r.student)}</title></head><body><h1>{escape(assignment)}</h1>"
+            f"<p>Score: {r.score:g} / {r.max_score:g}</p><ul>{items}</ul></body></html>", encoding="utf-8")
+    report = course_dir / "feedback" / f"{assignment}-failed.txt"
+    if failed:
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text("".join(f"{s!r}: {why}\n" for s, why in sorted(failed.items())), encoding="utf-8")
+        print(f"rnn-course: nbgrader could not make the feedback page of {len(failed)} student(s); they got "
+              f"a plain page instead (listed in {report}): {', '.join(map(repr, sorted(failed)))}",
+              file=sys.stderr)
+    elif report.exists() and not students:
+        report.unlink()
+    return sorted(failed)
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP, "CSV
+# injection"): such a text cell is written with a leading single quote.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def csv_text(value) -> str:
+    """A text cell of a CSV that a spreadsheet shows as text, never runs as a formula."""
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def csv_number(value: float) -> str:
+    """A numeric cell: the number itself (from the grader, never from a submission)."""
+    return f"{float(value):g}"
 
 
 def write_grades_csv(path: Path, results: list) -> Path:
-    """One row per student: total, each test's points, flags and the messages."""
+    """One row per student: total, each test's points, flags and the messages. Text cells
+    that a spreadsheet would run as a formula are neutralised (see `csv_text`)."""
     import csv
 
     cells = list(dict.fromkeys(c["grade_id"] for r in results for c in r.cells))
     tmp = path.with_suffix(".tmp")
     with open(tmp, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
-        w.writerow(["student_id", "assignment", "score", "max_score", *cells, "flags", "messages"])
+        w.writerow(["student_id", "assignment", "score", "max_score", *map(csv_text, cells), "flags", "messages"])
         for r in results:
             points = {c["grade_id"]: c["points"] for c in r.cells}
-            w.writerow([r.student, r.assignment, f"{r.score:g}", f"{r.max_score:g}",
-                        *(f"{points.get(c, 0):g}" for c in cells), "; ".join(r.flags), " | ".join(r.messages)])
+            w.writerow([csv_text(r.student), csv_text(r.assignment), csv_number(r.score), csv_number(r.max_score),
+                        *(csv_number(points.get(c, 0)) for c in cells), csv_text("; ".join(r.flags)),
+                        csv_text(" | ".join(r.messages))])
     os.replace(tmp, path)
     return path
 
@@ -296,15 +361,16 @@ def collect_zip(assignment: str, archive: Path, course_dir: Path, pattern: str =
 
 
 def write_lms_csv(path: Path, results: list, assignment: str) -> Path:
-    """Grades in the form LMS gradebooks import: student id, score, points possible."""
+    """Grades in the form LMS gradebooks import: student id, score, points possible
+    (a student id that a spreadsheet would run as a formula is neutralised)."""
     import csv
 
     tmp = path.with_suffix(".tmp")
     with open(tmp, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
-        w.writerow(["student_id", assignment, "points_possible"])
+        w.writerow(["student_id", csv_text(assignment), "points_possible"])
         for r in results:
-            w.writerow([r.student, f"{r.score:g}", f"{r.max_score:g}"])
+            w.writerow([csv_text(r.student), csv_number(r.score), csv_number(r.max_score)])
     os.replace(tmp, path)
     return path
 
