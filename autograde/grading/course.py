@@ -126,7 +126,10 @@ def _feedback_settings() -> tuple[str, ...]:
             "'autograde.grading.feedback.ScrubHiddenTests', 'autograde.grading.feedback.SanitizeFeedback', "
             "'nbconvert.preprocessors.CSSHTMLHeaderPreprocessor']",
             f"--HTMLExporter.template_name={feedback.TEMPLATE_NAME}",
-            f"--HTMLExporter.extra_template_basedirs={[str(feedback.TEMPLATE_DIR), str(stock)]!r}",
+            f"--HTMLExporter.template_file={feedback.TEMPLATE_FILE}",
+            # A list on nbgrader's command line is one flag per item.
+            f"--HTMLExporter.extra_template_basedirs={feedback.TEMPLATE_DIR}",
+            f"--HTMLExporter.extra_template_basedirs={stock}",
             "--HTMLExporter.sanitize_html=True")
 
 
@@ -274,6 +277,12 @@ def _feedback(assignment: str, course_dir: Path, db: Path, students: list[str] |
                 lines = [ln for ln in (one.stderr + one.stdout).splitlines() if "ERROR" in ln or "Error" in ln]
                 failed[r.student] = (lines[-1] if lines else f"exit {one.returncode}").strip()[:300]
     for r in valid:
+        # nbgrader copies every other file of autograded/ (our result.json) beside the page:
+        # a student's feedback is the page alone.
+        folder = page(r.student).parent
+        for extra in folder.iterdir() if folder.is_dir() and not folder.is_symlink() else ():
+            if extra.name != page(r.student).name and (extra.is_file() or extra.is_symlink()):
+                extra.unlink()
         if page(r.student).exists():
             continue
         page(r.student).parent.mkdir(parents=True, exist_ok=True)
@@ -338,26 +347,129 @@ def write_grades_csv(path: Path, results: list) -> Path:
 ZIP_PATTERN = r".*/(?P<student_id>[^/_]+)_(?:[^/]*_)?(?P<file_id>[^/_]+\.ipynb)$"
 
 
-def collect_zip(assignment: str, archive: Path, course_dir: Path, pattern: str = ZIP_PATTERN) -> tuple[list[str], list[str]]:
+# What an LMS zip may hold before nbgrader sees it.
+MAX_ZIP_ENTRIES = 20_000
+MAX_ZIP_ENTRY_BYTES = 64 << 20
+
+
+@dataclass(frozen=True)
+class Collected:
+    students: list[str]           # student folders now in submitted/
+    unmatched: list[str]          # notebooks whose name gives no student id (nbgrader's rule)
+    refused: list[tuple[str, str]]  # (entry, why) never given to nbgrader
+
+
+def _zip_entry_problem(info, pattern: str, where: str, seen: dict) -> str | None:
+    """Why the zip entry `info` must not be collected (None if it may be)."""
+    import stat
+
+    from .form import invalid_student_id
+
+    name = info.filename
+    mode = info.external_attr >> 16
+    if "\\" in name or name.startswith("/") or re.match(r"^[A-Za-z]:", name):
+        return "an absolute path or a backslash in its name"
+    if any(part in ("..", ".") for part in name.split("/")) or "//" in name:
+        return "'..' or '.' in its path"
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        return "a control character in its name"
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    if mode and stat.S_IFMT(mode) and not stat.S_ISREG(mode):
+        return "not a regular file (a device, pipe or socket)"
+    if not name.endswith(".ipynb"):
+        return "not a notebook (.ipynb)"
+    if info.flag_bits & 0x1:
+        return "encrypted"
+    if info.file_size > MAX_ZIP_ENTRY_BYTES:
+        return f"larger than {MAX_ZIP_ENTRY_BYTES >> 20} MiB"
+    match = re.match(pattern, f"{where}/{name}")
+    if not match or not match.groups():
+        return None  # nbgrader skips it too and says so: reported as unmatched
+    groups = match.groupdict()
+    student, file_id = groups.get("student_id"), groups.get("file_id")
+    if not isinstance(student, str) or not isinstance(file_id, str):
+        return "the pattern gives no student_id or file_id"
+    why = invalid_student_id(student)
+    if why:
+        return f"the student id {student!r} {why}"
+    why = invalid_student_id(file_id)
+    if why:
+        return f"the notebook name {file_id!r} {why}"
+    if (student, file_id) in seen:
+        return f"a second {file_id} for student {student!r} (the first, {seen[(student, file_id)]}, is kept)"
+    seen[(student, file_id)] = name
+    return None
+
+
+def collect_zip(assignment: str, archive: Path, course_dir: Path, pattern: str = ZIP_PATTERN) -> Collected:
     """Unpack an LMS export into submitted/<student>/<assignment>/ with nbgrader's
-    zip_collect. Returns (students collected, files that matched no student)."""
+    zip_collect, safely: each entry is checked first (no absolute path, no '..', no
+    link or special file, a valid student id, readable and intact), the good notebooks
+    are written to a clean zip of plain files (0644) and only that zip is given to
+    nbgrader. A bad entry is refused with its reason; every other entry is collected."""
+    import stat
+    import zipfile
+    import zlib
+
     archive, course_dir = archive.resolve(), course_dir.resolve()
     if not archive.is_file():
         raise CourseError(f"{archive}: no such file")
-    import zipfile
-
     if not zipfile.is_zipfile(archive):
         raise CourseError(f"{archive}: not a zip archive")
     inbox = course_dir / "downloaded" / assignment / "archive"
     if inbox.exists():
         shutil.rmtree(inbox)
     inbox.mkdir(parents=True)
-    shutil.copy2(archive, inbox)
-    proc = nbgrader("zip_collect", assignment, "--force", f"--FileNameCollectorPlugin.named_regexp={pattern}",
-                    root=course_dir, db=course_dir / "gradebook.db")
-    skipped = [line.split(" in: ", 1)[1].strip() for line in proc.stderr.splitlines() if "did not match anything in: " in line]
-    after = sorted(p.name for p in (course_dir / "submitted").iterdir()) if (course_dir / "submitted").is_dir() else []
-    return after, [Path(f).name for f in skipped]
+    clean_name = archive.stem + ".zip"
+    # Where nbgrader's collector will see each file, for the same match it will make.
+    where = str(course_dir / "downloaded" / assignment / "extracted" / archive.stem)
+    refused: list[tuple[str, str]] = []
+    seen: dict = {}
+    kept = 0
+    try:
+        with zipfile.ZipFile(archive) as src, zipfile.ZipFile(inbox / clean_name, "w", zipfile.ZIP_DEFLATED) as out:
+            entries = src.infolist()
+            if len(entries) > MAX_ZIP_ENTRIES:
+                raise CourseError(f"{archive}: {len(entries)} entries, more than {MAX_ZIP_ENTRIES}")
+            for info in entries:
+                if info.is_dir() and not stat.S_ISLNK(info.external_attr >> 16):
+                    continue
+                why = _zip_entry_problem(info, pattern, where, seen)
+                if why is None:
+                    try:
+                        with src.open(info) as f:
+                            data = f.read(MAX_ZIP_ENTRY_BYTES + 1)
+                        if len(data) > MAX_ZIP_ENTRY_BYTES:
+                            why = f"larger than {MAX_ZIP_ENTRY_BYTES >> 20} MiB"
+                    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError,
+                            NotImplementedError, ValueError) as exc:
+                        why = f"corrupt or unreadable ({type(exc).__name__}: {exc})"
+                if why is not None:
+                    refused.append((info.filename, why))
+                    continue
+                plain = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+                plain.external_attr = (stat.S_IFREG | 0o644) << 16
+                plain.compress_type = zipfile.ZIP_DEFLATED
+                out.writestr(plain, data)
+                kept += 1
+    except zipfile.BadZipFile as exc:
+        raise CourseError(f"{archive}: not a readable zip archive ({exc})") from exc
+    submitted = course_dir / "submitted"
+    skipped: list[str] = []
+    if kept:
+        proc = nbgrader("zip_collect", assignment, "--force", f"--FileNameCollectorPlugin.named_regexp={pattern}",
+                        root=course_dir, db=course_dir / "gradebook.db")
+        skipped = [line.split(" in: ", 1)[1].strip() for line in proc.stderr.splitlines()
+                   if "did not match anything in: " in line]
+    # Plain modes on what this collect wrote: folders 0755, files 0644.
+    for student, file_id in seen:
+        for path, mode in [(submitted / student, 0o755), (submitted / student / assignment, 0o755),
+                           (submitted / student / assignment / file_id, 0o644)]:
+            if path.exists() and not path.is_symlink():
+                path.chmod(mode)
+    after = sorted(p.name for p in submitted.iterdir()) if submitted.is_dir() else []
+    return Collected(after, [Path(f).name for f in skipped], refused)
 
 
 def write_lms_csv(path: Path, results: list, assignment: str) -> Path:

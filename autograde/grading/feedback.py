@@ -62,7 +62,7 @@ FEEDBACK_CSP = ("default-src 'none'; script-src 'none'; object-src 'none'; frame
 CSP_META = f'<meta http-equiv="Content-Security-Policy" content="{FEEDBACK_CSP}">'
 # nbgrader's feedback template with that policy first in <head> and no MathJax.
 TEMPLATE_DIR = Path(__file__).parent / "templates"
-TEMPLATE_NAME = "rnn-feedback"
+TEMPLATE_NAME, TEMPLATE_FILE = "rnn-feedback", "feedback-csp.html.j2"
 
 _TAGS = {"a", "abbr", "b", "blockquote", "br", "code", "del", "div", "em", "h1", "h2", "h3", "h4", "h5",
          "h6", "hr", "i", "img", "kbd", "li", "ol", "p", "pre", "s", "span", "strong", "sub", "sup",
