@@ -283,3 +283,14 @@ def test_grading_one_unusable_student_exits_0_refreshes_grades_and_writes_their_
     assert "newcomer" in [r[0] for r in rows(copy / "grades.csv")]
     page = feedback_page(copy, "newcomer").read_text(encoding="utf-8")
     assert "is not valid JSON" in page and "Content-Security-Policy" in page
+
+
+def test_the_checkouts_nbgrader_config_sanitises_feedback_as_the_grader_does():
+    """`nbgrader generate_feedback` run by hand from the checkout uses the same preprocessors."""
+    from traitlets.config.loader import PyFileConfigLoader
+
+    from autograde.grading import feedback
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
+    assert list(config.GenerateFeedback.preprocessors) == feedback.PREPROCESSORS
+    assert "autograde.grading.feedback.SanitizeFeedback" in feedback.PREPROCESSORS

@@ -122,9 +122,7 @@ def _feedback_settings() -> tuple[str, ...]:
     from . import feedback
 
     stock = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"
-    return ("--GenerateFeedback.preprocessors=['nbgrader.preprocessors.GetGrades', "
-            "'autograde.grading.feedback.ScrubHiddenTests', 'autograde.grading.feedback.SanitizeFeedback', "
-            "'nbconvert.preprocessors.CSSHTMLHeaderPreprocessor']",
+    return (f"--GenerateFeedback.preprocessors={feedback.PREPROCESSORS!r}",
             f"--HTMLExporter.template_name={feedback.TEMPLATE_NAME}",
             f"--HTMLExporter.template_file={feedback.TEMPLATE_FILE}",
             # A list on nbgrader's command line is one flag per item.

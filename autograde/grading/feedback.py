@@ -60,6 +60,9 @@ FEEDBACK_CSP = ("default-src 'none'; script-src 'none'; object-src 'none'; frame
                 "connect-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; "
                 "media-src 'none'; base-uri 'none'; form-action 'none'")
 CSP_META = f'<meta http-equiv="Content-Security-Policy" content="{FEEDBACK_CSP}">'
+# nbgrader's feedback preprocessors, with hidden tests scrubbed and the submission made inert.
+PREPROCESSORS = ["nbgrader.preprocessors.GetGrades", "autograde.grading.feedback.ScrubHiddenTests",
+                 "autograde.grading.feedback.SanitizeFeedback", "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor"]
 # nbgrader's feedback template with that policy first in <head> and no MathJax.
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 TEMPLATE_NAME, TEMPLATE_FILE = "rnn-feedback", "feedback-csp.html.j2"
@@ -88,7 +91,9 @@ def _allowed_attribute(tag: str, name: str, value: str) -> bool:
     if name in ("title",):
         return True
     # Classes for syntax highlighting, ids for a heading's anchor: inert without scripts.
-    return name in ("class", "id") and bool(re.fullmatch(r"[A-Za-z0-9_ .-]{0,200}", value))
+    if name == "id":
+        return len(value) <= 200
+    return name == "class" and bool(re.fullmatch(r"[A-Za-z0-9_ .-]{0,200}", value))
 
 
 def clean_html(text: str) -> str:
