@@ -10,6 +10,7 @@ formula. One student whose page nbgrader cannot make costs only that student.
 from __future__ import annotations
 
 import csv
+import json
 import re
 import shutil
 from urllib.parse import quote
@@ -247,7 +248,7 @@ def test_a_failing_feedback_run_costs_no_other_student_their_page(graded):
     for student in FORMULA_IDS:
         page = feedback_page(course_dir, student).read_text(encoding="utf-8")
         assert "Content-Security-Policy" in page and "no notebook" in page
-    assert not (course_dir / "feedback" / f"{A}-failed.txt").exists()
+    assert not (course_dir / "feedback" / f"{A}-failed.json").exists()
 
 
 def test_a_student_whose_page_cannot_be_made_gets_the_plain_page_and_is_listed(graded, tmp_path, capfd):
@@ -263,7 +264,8 @@ def test_a_student_whose_page_cannot_be_made_gets_the_plain_page_and_is_listed(g
     assert f"Score: {zoe.score:g} / {zoe.max_score:g}" in page and "could not be made" in page
     assert "Content-Security-Policy" in page
     assert "Grading notes" in feedback_page(copy, HOSTILE).read_text(encoding="utf-8")
-    assert (copy / "feedback" / f"{A}-failed.txt").read_text().startswith("'zoe': ")
+    record = json.loads((copy / "feedback" / f"{A}-failed.json").read_text())
+    assert list(record) == ["zoe"] and record["zoe"]
     assert "could not make the feedback page of 1 student(s)" in capfd.readouterr().err
 
 

@@ -65,6 +65,7 @@ def test_a_hostile_lms_zip_loses_only_its_bad_entries(tmp_path):
         _entry(z, f"s/.._7_{A}.ipynb", good)
         _entry(z, "s/nested_8.zip", b"PK\x05\x06" + bytes(18))
         _entry(z, "s/readme.ipynb", "{}")
+        _entry(z, f"t/jsmith_9_{A}.ipynb", "{}")  # a second notebook for jsmith: nbgrader would abort
     raw = bytearray(export.read_bytes())
     start = raw.index(f"s/corrupt_3_{A}.ipynb".encode()) + len(f"s/corrupt_3_{A}.ipynb") + 400
     raw[start:start + 64] = bytes(64)  # its deflated data, damaged
@@ -80,7 +81,8 @@ def test_a_hostile_lms_zip_loses_only_its_bad_entries(tmp_path):
                        (f"s/../../escape_5_{A}.ipynb", "'..' or '.' in its path"),
                        (f"s/link_6_{A}.ipynb", "a symbolic link"),
                        (f"s/.._7_{A}.ipynb", "the student id '..' is empty or a dot name"),
-                       ("s/nested_8.zip", "not a notebook")]:
+                       ("s/nested_8.zip", "not a notebook"),
+                       (f"t/jsmith_9_{A}.ipynb", f"a second {A}.ipynb for student 'jsmith'")]:
         assert f"refused {entry!r}: {why}" in out, out
     submitted = course_dir / "submitted"
     assert sorted(p.name for p in submitted.iterdir()) == ["ana", "jsmith"]

@@ -244,6 +244,7 @@ def _feedback(assignment: str, course_dir: Path, db: Path, students: list[str] |
     each page is made alone. Returns the students whose nbgrader page failed (also
     listed in feedback/<assignment>-failed.txt and on stderr)."""
     import glob
+    import json
     from html import escape
 
     from . import feedback
@@ -291,15 +292,26 @@ def _feedback(assignment: str, course_dir: Path, db: Path, students: list[str] |
             f"<!DOCTYPE html><html><head><meta charset='utf-8'>{feedback.CSP_META}<title>{escape(assignment)}: "
             f"{escape(r.student)}</title></head><body><h1>{escape(assignment)}</h1>"
             f"<p>Score: {r.score:g} / {r.max_score:g}</p><ul>{items}</ul></body></html>", encoding="utf-8")
-    report = course_dir / "feedback" / f"{assignment}-failed.txt"
+    # The record of whose nbgrader page failed, with nbgrader's reason: this run's students
+    # replace their entries (a class run replaces the whole record).
+    record = course_dir / "feedback" / f"{assignment}-failed.json"
+    known = {}
+    if students and record.is_file():
+        try:
+            known = {k: v for k, v in json.loads(record.read_text(encoding="utf-8")).items()
+                     if k not in {r.student for r in valid}}
+        except (OSError, ValueError, AttributeError):
+            known = {}
+    known.update(failed)
+    if known:
+        record.parent.mkdir(parents=True, exist_ok=True)
+        record.write_text(json.dumps(dict(sorted(known.items())), indent=1), encoding="utf-8")
+    else:
+        record.unlink(missing_ok=True)
     if failed:
-        report.parent.mkdir(parents=True, exist_ok=True)
-        report.write_text("".join(f"{s!r}: {why}\n" for s, why in sorted(failed.items())), encoding="utf-8")
         print(f"rnn-course: nbgrader could not make the feedback page of {len(failed)} student(s); they got "
-              f"a plain page instead (listed in {report}): {', '.join(map(repr, sorted(failed)))}",
+              f"a plain page instead (listed in {record}): {', '.join(map(repr, sorted(failed)))}",
               file=sys.stderr)
-    elif report.exists() and not students:
-        report.unlink()
     return sorted(failed)
 
 
@@ -357,8 +369,9 @@ class Collected:
     refused: list[tuple[str, str]]  # (entry, why) never given to nbgrader
 
 
-def _zip_entry_problem(info, pattern: str, where: str, seen: dict) -> str | None:
-    """Why the zip entry `info` must not be collected (None if it may be)."""
+def _zip_entry_problem(info, pattern: str, where: str, seen: dict) -> tuple[str | None, tuple | None]:
+    """Why the zip entry `info` must not be collected (None if it may be), and the
+    (student, notebook) it would be collected as (None if it names no student)."""
     import stat
 
     from .form import invalid_student_id
@@ -366,38 +379,37 @@ def _zip_entry_problem(info, pattern: str, where: str, seen: dict) -> str | None
     name = info.filename
     mode = info.external_attr >> 16
     if "\\" in name or name.startswith("/") or re.match(r"^[A-Za-z]:", name):
-        return "an absolute path or a backslash in its name"
+        return "an absolute path or a backslash in its name", None
     if any(part in ("..", ".") for part in name.split("/")) or "//" in name:
-        return "'..' or '.' in its path"
+        return "'..' or '.' in its path", None
     if any(ord(c) < 32 or ord(c) == 127 for c in name):
-        return "a control character in its name"
+        return "a control character in its name", None
     if stat.S_ISLNK(mode):
-        return "a symbolic link"
+        return "a symbolic link", None
     if mode and stat.S_IFMT(mode) and not stat.S_ISREG(mode):
-        return "not a regular file (a device, pipe or socket)"
+        return "not a regular file (a device, pipe or socket)", None
     if not name.endswith(".ipynb"):
-        return "not a notebook (.ipynb)"
+        return "not a notebook (.ipynb)", None
     if info.flag_bits & 0x1:
-        return "encrypted"
+        return "encrypted", None
     if info.file_size > MAX_ZIP_ENTRY_BYTES:
-        return f"larger than {MAX_ZIP_ENTRY_BYTES >> 20} MiB"
+        return f"larger than {MAX_ZIP_ENTRY_BYTES >> 20} MiB", None
     match = re.match(pattern, f"{where}/{name}")
     if not match or not match.groups():
-        return None  # nbgrader skips it too and says so: reported as unmatched
+        return None, None  # nbgrader skips it too and says so: reported as unmatched
     groups = match.groupdict()
     student, file_id = groups.get("student_id"), groups.get("file_id")
     if not isinstance(student, str) or not isinstance(file_id, str):
-        return "the pattern gives no student_id or file_id"
+        return "the pattern gives no student_id or file_id", None
     why = invalid_student_id(student)
     if why:
-        return f"the student id {student!r} {why}"
+        return f"the student id {student!r} {why}", None
     why = invalid_student_id(file_id)
     if why:
-        return f"the notebook name {file_id!r} {why}"
+        return f"the notebook name {file_id!r} {why}", None
     if (student, file_id) in seen:
-        return f"a second {file_id} for student {student!r} (the first, {seen[(student, file_id)]}, is kept)"
-    seen[(student, file_id)] = name
-    return None
+        return f"a second {file_id} for student {student!r} (the first, {seen[(student, file_id)]}, is kept)", None
+    return None, (student, file_id)
 
 
 def collect_zip(assignment: str, archive: Path, course_dir: Path, pattern: str = ZIP_PATTERN) -> Collected:
@@ -433,7 +445,7 @@ def collect_zip(assignment: str, archive: Path, course_dir: Path, pattern: str =
             for info in entries:
                 if info.is_dir() and not stat.S_ISLNK(info.external_attr >> 16):
                     continue
-                why = _zip_entry_problem(info, pattern, where, seen)
+                why, key = _zip_entry_problem(info, pattern, where, seen)
                 if why is None:
                     try:
                         with src.open(info) as f:
@@ -451,6 +463,8 @@ def collect_zip(assignment: str, archive: Path, course_dir: Path, pattern: str =
                 plain.compress_type = zipfile.ZIP_DEFLATED
                 out.writestr(plain, data)
                 kept += 1
+                if key is not None:
+                    seen[key] = info.filename
     except zipfile.BadZipFile as exc:
         raise CourseError(f"{archive}: not a readable zip archive ({exc})") from exc
     submitted = course_dir / "submitted"
