@@ -1,4 +1,4 @@
-"""Feedback that never shows a hidden test.
+"""Feedback that never shows a hidden test and runs nothing a submission put in it.
 
 Stock `nbgrader generate_feedback` renders the autograded notebook, in which the hidden
 tests were put back: their source, and the traceback lines that quote it, reach the
@@ -6,6 +6,14 @@ student (nbgrader issues #917, #1363). `ScrubHiddenTests` runs before the HTML e
 and, in every cell that held a hidden region, removes that region and reduces an error
 to its message (our checks' messages name the case and the error, never a hidden
 case's reference values); a failed check anywhere is also shown as its message alone.
+
+`SanitizeFeedback` then makes the notebook inert: a student's markdown is rendered and
+cut down to an allow-list of tags and attributes (anything else shows as text), outputs
+keep plain text, streams, errors and real PNG/JPEG images only, metadata keeps
+nbgrader's plain values only. The page's template (templates/rnn-feedback) puts a
+Content-Security-Policy with `script-src 'none'` first in <head>, so even something the
+sanitiser missed would not run. MathJax is not loaded (a CDN script, refused by that
+policy anyway): formulas show as the TeX the notebook holds.
 """
 from __future__ import annotations
 
@@ -73,8 +81,7 @@ _TAGS = {"a", "abbr", "b", "blockquote", "br", "code", "del", "div", "em", "h1",
 _SCHEME = re.compile(r"^\s*([a-zA-Z][a-zA-Z0-9+.-]*):")
 _DATA_IMAGE = re.compile(r"^data:image/(png|jpeg);base64,[A-Za-z0-9+/=\s]+$")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
-# The mime types a feedback page shows: plain text, and raster images as data.
-KEPT_OUTPUTS = ("text/plain", "image/png", "image/jpeg")
+# Besides text/plain, the mime types a feedback page shows: raster images, as data.
 _MAGIC = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
 
 
