@@ -38,3 +38,63 @@ def test_a_file_that_is_not_a_zip_is_refused_with_its_name(tmp_path):
     proc = subprocess.run([str(BIN / "rnn-course"), "collect", A, str(bad), "--course-dir", str(tmp_path / "c")],
                           capture_output=True, text=True)
     assert proc.returncode == 2 and f"{bad}: not a zip archive" in proc.stderr
+
+
+def _entry(z, name, data, mode=None):
+    info = zipfile.ZipInfo(name)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    if mode is not None:
+        info.external_attr = mode << 16
+    z.writestr(info, data)
+
+
+def test_a_hostile_lms_zip_loses_only_its_bad_entries(tmp_path):
+    """Every bad entry is refused with its reason, before nbgrader sees it; the good
+    ones are collected as plain files; nothing is written outside submitted/."""
+    import stat
+
+    good = nbformat.writes(make_submission(A))
+    export = tmp_path / "export.zip"
+    with zipfile.ZipFile(export, "w") as z:
+        _entry(z, f"s/jsmith_1_{A}.ipynb", good, stat.S_IFREG | 0o6755)  # setuid + setgid + exec
+        _entry(z, f"s/ana_2_{A}.ipynb", good, stat.S_IFREG | 0o1777)    # sticky, world-writable
+        _entry(z, f"s/corrupt_3_{A}.ipynb", good)
+        _entry(z, f"/abs/evil_4_{A}.ipynb", good)
+        _entry(z, f"s/../../escape_5_{A}.ipynb", good)
+        _entry(z, f"s/link_6_{A}.ipynb", "/etc/passwd", stat.S_IFLNK | 0o777)
+        _entry(z, f"s/.._7_{A}.ipynb", good)
+        _entry(z, "s/nested_8.zip", b"PK\x05\x06" + bytes(18))
+        _entry(z, "s/readme.ipynb", "{}")
+        _entry(z, f"t/jsmith_9_{A}.ipynb", "{}")  # a second notebook for jsmith: nbgrader would abort
+    raw = bytearray(export.read_bytes())
+    start = raw.index(f"s/corrupt_3_{A}.ipynb".encode()) + len(f"s/corrupt_3_{A}.ipynb") + 400
+    raw[start:start + 64] = bytes(64)  # its deflated data, damaged
+    export.write_bytes(bytes(raw))
+    course_dir = tmp_path / "course"
+    proc = subprocess.run([str(BIN / "rnn-course"), "collect", A, str(export), "--course-dir", str(course_dir)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "collected 2 students" in out and "skipped (no student id in the name): readme.ipynb" in out
+    for entry, why in [(f"s/corrupt_3_{A}.ipynb", "corrupt or unreadable"),
+                       (f"/abs/evil_4_{A}.ipynb", "an absolute path"),
+                       (f"s/../../escape_5_{A}.ipynb", "'..' or '.' in its path"),
+                       (f"s/link_6_{A}.ipynb", "a symbolic link"),
+                       (f"s/.._7_{A}.ipynb", "the student id '..' is empty or a dot name"),
+                       ("s/nested_8.zip", "not a notebook"),
+                       (f"t/jsmith_9_{A}.ipynb", f"a second {A}.ipynb for student 'jsmith'")]:
+        assert f"refused {entry!r}: {why}" in out, out
+    submitted = course_dir / "submitted"
+    assert sorted(p.name for p in submitted.iterdir()) == ["ana", "jsmith"]
+    for student in ["ana", "jsmith"]:
+        notebook = submitted / student / A / f"{A}.ipynb"
+        assert nbformat.reads(notebook.read_text(), 4) == nbformat.reads(good, 4)
+        assert stat.S_IMODE(notebook.stat().st_mode) == 0o644
+        assert stat.S_IMODE(notebook.parent.stat().st_mode) == 0o755
+        assert stat.S_IMODE(notebook.parent.parent.stat().st_mode) == 0o755
+    written = {p for p in tmp_path.rglob("*") if p.is_file()} - {export}
+    outside = [p for p in written if not p.is_relative_to(submitted) and not p.is_relative_to(course_dir / "downloaded")
+               and p.name != "gradebook.db" and "release" not in p.parts]
+    assert outside == [], outside
+    assert not list(tmp_path.rglob("escape_5*")) and not list(tmp_path.rglob(f"*{A}.ipynb.lnk"))
+    assert not any(p.is_symlink() for p in course_dir.rglob("*"))

@@ -70,11 +70,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "references":
             return _references(args.check)
         if args.command == "collect":
-            students, skipped = course.collect_zip(args.assignment, args.archive, args.course_dir,
-                                                   args.pattern or course.ZIP_PATTERN)
-            print(f"collected {len(students)} students into {args.course_dir / 'submitted'}")
-            for name in skipped:
+            got = course.collect_zip(args.assignment, args.archive, args.course_dir,
+                                     args.pattern or course.ZIP_PATTERN)
+            print(f"collected {len(got.students)} students into {args.course_dir / 'submitted'}")
+            for name in got.unmatched:
                 print(f"  skipped (no student id in the name): {name}")
+            for name, why in got.refused:
+                print(f"  refused {name!r}: {why}")
             return 0
         root = course.find_root(args.root)
         if args.command == "notebooks":

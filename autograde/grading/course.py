@@ -113,11 +113,22 @@ def release(root: Path, assignments: list[str] | None = None, out_dir: Path | No
     return written
 
 
-# nbgrader's own feedback preprocessors, with hidden tests scrubbed before export.
-_FEEDBACK_SETTINGS = (
-    "--GenerateFeedback.preprocessors=['nbgrader.preprocessors.GetGrades', "
-    "'autograde.grading.feedback.ScrubHiddenTests', 'nbconvert.preprocessors.CSSHTMLHeaderPreprocessor']",
-)
+# nbgrader's own feedback preprocessors, with hidden tests scrubbed and everything from the
+# submission made inert before export, in a template whose Content-Security-Policy runs
+# no script (autograde.grading.feedback).
+def _feedback_settings() -> tuple[str, ...]:
+    import nbgrader
+
+    from . import feedback
+
+    stock = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"
+    return (f"--GenerateFeedback.preprocessors={feedback.PREPROCESSORS!r}",
+            f"--HTMLExporter.template_name={feedback.TEMPLATE_NAME}",
+            f"--HTMLExporter.template_file={feedback.TEMPLATE_FILE}",
+            # A list on nbgrader's command line is one flag per item.
+            f"--HTMLExporter.extra_template_basedirs={feedback.TEMPLATE_DIR}",
+            f"--HTMLExporter.extra_template_basedirs={stock}",
+            "--HTMLExporter.sanitize_html=True")
 
 
 def solution_code(root: Path, assignment: str) -> dict[str, str]:
@@ -229,42 +240,115 @@ def _prepare_course(root: Path, assignment: str, course_dir: Path) -> tuple[Path
     return db, course_dir / "release" / assignment / f"{assignment}.ipynb"
 
 
-def _feedback(assignment: str, course_dir: Path, db: Path, students: list[str] | None, results=()) -> None:
+def _feedback(assignment: str, course_dir: Path, db: Path, students: list[str] | None, results=()) -> list[str]:
     """nbgrader's feedback for every executed notebook; a plain page of the grading
-    notes for a student whose submission could not be run at all."""
+    notes for a student whose submission could not be run at all or whose page nbgrader
+    could not make. One bad student costs only that student: when the class run fails,
+    each page is made alone. Returns the students whose nbgrader page failed (also
+    listed in feedback/<assignment>-failed.txt and on stderr)."""
+    import glob
+    import json
     from html import escape
 
+    from . import feedback
     from .form import invalid_student_id
 
-    only = (f"--student={students[0]}",) if students and len(students) == 1 else ()
-    nbgrader("generate_feedback", assignment, "--force", *only, root=course_dir, db=db, extra=_FEEDBACK_SETTINGS,
-             check=False)
-    for r in results:
-        if invalid_student_id(r.student):
+    settings = _feedback_settings()
+    valid = [r for r in results if not invalid_student_id(r.student)]
+
+    def page(student: str) -> Path:
+        return course_dir / "feedback" / student / assignment / f"{assignment}.html"
+
+    def executed(student: str) -> bool:
+        return (course_dir / "autograded" / student / assignment / f"{assignment}.ipynb").is_file()
+
+    for r in valid:  # never leave last run's page standing for this run's grade
+        page(r.student).unlink(missing_ok=True)
+    # --student is a glob pattern to nbgrader: a student id is matched as itself.
+    only = (f"--student={glob.escape(students[0])}",) if students and len(students) == 1 else ()
+    whole = nbgrader("generate_feedback", assignment, "--force", *only, root=course_dir, db=db, extra=settings,
+                     check=False)
+    failed: dict[str, str] = {}
+    if whole.returncode != 0:
+        for r in valid:
+            if page(r.student).exists() or not executed(r.student):
+                continue
+            one = nbgrader("generate_feedback", assignment, "--force", f"--student={glob.escape(r.student)}",
+                           root=course_dir, db=db, extra=settings, check=False)
+            if one.returncode != 0 or not page(r.student).exists():
+                lines = [ln for ln in (one.stderr + one.stdout).splitlines() if "ERROR" in ln or "Error" in ln]
+                failed[r.student] = (lines[-1] if lines else f"exit {one.returncode}").strip()[:300]
+    for r in valid:
+        # nbgrader copies every other file of autograded/ (our result.json) beside the page:
+        # a student's feedback is the page alone.
+        folder = page(r.student).parent
+        for extra in folder.iterdir() if folder.is_dir() and not folder.is_symlink() else ():
+            if extra.name != page(r.student).name and (extra.is_file() or extra.is_symlink()):
+                extra.unlink()
+        if page(r.student).exists():
             continue
-        page = course_dir / "feedback" / r.student / assignment / f"{assignment}.html"
-        if not page.exists():
-            page.parent.mkdir(parents=True, exist_ok=True)
-            items = "".join(f"<li>{escape(m)}</li>" for m in r.messages)
-            page.write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{escape(assignment)}: "
-                            f"{escape(r.student)}</title></head><body><h1>{escape(assignment)}</h1>"
-                            f"<p>Score: {r.score:g} / {r.max_score:g}</p><ul>{items}</ul></body></html>",
-                            encoding="utf-8")
+        page(r.student).parent.mkdir(parents=True, exist_ok=True)
+        items = "".join(f"<li>{escape(m)}</li>" for m in r.messages)
+        if r.student in failed:
+            items += "<li>The full feedback page (your notebook with its outputs) could not be made.</li>"
+        page(r.student).write_text(
+            f"<!DOCTYPE html><html><head><meta charset='utf-8'>{feedback.CSP_META}<title>{escape(assignment)}: "
+            f"{escape(r.student)}</title></head><body><h1>{escape(assignment)}</h1>"
+            f"<p>Score: {r.score:g} / {r.max_score:g}</p><ul>{items}</ul></body></html>", encoding="utf-8")
+    # The record of whose nbgrader page failed, with nbgrader's reason: this run's students
+    # replace their entries (a class run replaces the whole record).
+    record = course_dir / "feedback" / f"{assignment}-failed.json"
+    known = {}
+    if students and record.is_file():
+        try:
+            known = {k: v for k, v in json.loads(record.read_text(encoding="utf-8")).items()
+                     if k not in {r.student for r in valid}}
+        except (OSError, ValueError, AttributeError):
+            known = {}
+    known.update(failed)
+    if known:
+        record.parent.mkdir(parents=True, exist_ok=True)
+        record.write_text(json.dumps(dict(sorted(known.items())), indent=1), encoding="utf-8")
+    else:
+        record.unlink(missing_ok=True)
+    if failed:
+        print(f"rnn-course: nbgrader could not make the feedback page of {len(failed)} student(s); they got "
+              f"a plain page instead (listed in {record}): {', '.join(map(repr, sorted(failed)))}",
+              file=sys.stderr)
+    return sorted(failed)
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP, "CSV
+# injection"): such a text cell is written with a leading single quote.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def csv_text(value) -> str:
+    """A text cell of a CSV that a spreadsheet shows as text, never runs as a formula."""
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def csv_number(value: float) -> str:
+    """A numeric cell: the number itself (from the grader, never from a submission)."""
+    return f"{float(value):g}"
 
 
 def write_grades_csv(path: Path, results: list) -> Path:
-    """One row per student: total, each test's points, flags and the messages."""
+    """One row per student: total, each test's points, flags and the messages. Text cells
+    that a spreadsheet would run as a formula are neutralised (see `csv_text`)."""
     import csv
 
     cells = list(dict.fromkeys(c["grade_id"] for r in results for c in r.cells))
     tmp = path.with_suffix(".tmp")
     with open(tmp, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
-        w.writerow(["student_id", "assignment", "score", "max_score", *cells, "flags", "messages"])
+        w.writerow(["student_id", "assignment", "score", "max_score", *map(csv_text, cells), "flags", "messages"])
         for r in results:
             points = {c["grade_id"]: c["points"] for c in r.cells}
-            w.writerow([r.student, r.assignment, f"{r.score:g}", f"{r.max_score:g}",
-                        *(f"{points.get(c, 0):g}" for c in cells), "; ".join(r.flags), " | ".join(r.messages)])
+            w.writerow([csv_text(r.student), csv_text(r.assignment), csv_number(r.score), csv_number(r.max_score),
+                        *(csv_number(points.get(c, 0)) for c in cells), csv_text("; ".join(r.flags)),
+                        csv_text(" | ".join(r.messages))])
     os.replace(tmp, path)
     return path
 
@@ -276,38 +360,144 @@ def write_grades_csv(path: Path, results: list) -> Path:
 ZIP_PATTERN = r".*/(?P<student_id>[^/_]+)_(?:[^/]*_)?(?P<file_id>[^/_]+\.ipynb)$"
 
 
-def collect_zip(assignment: str, archive: Path, course_dir: Path, pattern: str = ZIP_PATTERN) -> tuple[list[str], list[str]]:
+# What an LMS zip may hold before nbgrader sees it.
+MAX_ZIP_ENTRIES = 20_000
+MAX_ZIP_ENTRY_BYTES = 64 << 20
+
+
+@dataclass(frozen=True)
+class Collected:
+    students: list[str]           # student folders now in submitted/
+    unmatched: list[str]          # notebooks whose name gives no student id (nbgrader's rule)
+    refused: list[tuple[str, str]]  # (entry, why) never given to nbgrader
+
+
+def _zip_entry_problem(info, pattern: str, where: str, seen: dict) -> tuple[str | None, tuple | None]:
+    """Why the zip entry `info` must not be collected (None if it may be), and the
+    (student, notebook) it would be collected as (None if it names no student)."""
+    import stat
+
+    from .form import invalid_student_id
+
+    name = info.filename
+    mode = info.external_attr >> 16
+    if "\\" in name or name.startswith("/") or re.match(r"^[A-Za-z]:", name):
+        return "an absolute path or a backslash in its name", None
+    if any(part in ("..", ".") for part in name.split("/")) or "//" in name:
+        return "'..' or '.' in its path", None
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        return "a control character in its name", None
+    if stat.S_ISLNK(mode):
+        return "a symbolic link", None
+    if mode and stat.S_IFMT(mode) and not stat.S_ISREG(mode):
+        return "not a regular file (a device, pipe or socket)", None
+    if not name.endswith(".ipynb"):
+        return "not a notebook (.ipynb)", None
+    if info.flag_bits & 0x1:
+        return "encrypted", None
+    if info.file_size > MAX_ZIP_ENTRY_BYTES:
+        return f"larger than {MAX_ZIP_ENTRY_BYTES >> 20} MiB", None
+    match = re.match(pattern, f"{where}/{name}")
+    if not match or not match.groups():
+        return None, None  # nbgrader skips it too and says so: reported as unmatched
+    groups = match.groupdict()
+    student, file_id = groups.get("student_id"), groups.get("file_id")
+    if not isinstance(student, str) or not isinstance(file_id, str):
+        return "the pattern gives no student_id or file_id", None
+    why = invalid_student_id(student)
+    if why:
+        return f"the student id {student!r} {why}", None
+    why = invalid_student_id(file_id)
+    if why:
+        return f"the notebook name {file_id!r} {why}", None
+    if (student, file_id) in seen:
+        return f"a second {file_id} for student {student!r} (the first, {seen[(student, file_id)]}, is kept)", None
+    return None, (student, file_id)
+
+
+def collect_zip(assignment: str, archive: Path, course_dir: Path, pattern: str = ZIP_PATTERN) -> Collected:
     """Unpack an LMS export into submitted/<student>/<assignment>/ with nbgrader's
-    zip_collect. Returns (students collected, files that matched no student)."""
+    zip_collect, safely: each entry is checked first (no absolute path, no '..', no
+    link or special file, a valid student id, readable and intact), the good notebooks
+    are written to a clean zip of plain files (0644) and only that zip is given to
+    nbgrader. A bad entry is refused with its reason; every other entry is collected."""
+    import stat
+    import zipfile
+    import zlib
+
     archive, course_dir = archive.resolve(), course_dir.resolve()
     if not archive.is_file():
         raise CourseError(f"{archive}: no such file")
-    import zipfile
-
     if not zipfile.is_zipfile(archive):
         raise CourseError(f"{archive}: not a zip archive")
     inbox = course_dir / "downloaded" / assignment / "archive"
     if inbox.exists():
         shutil.rmtree(inbox)
     inbox.mkdir(parents=True)
-    shutil.copy2(archive, inbox)
-    proc = nbgrader("zip_collect", assignment, "--force", f"--FileNameCollectorPlugin.named_regexp={pattern}",
-                    root=course_dir, db=course_dir / "gradebook.db")
-    skipped = [line.split(" in: ", 1)[1].strip() for line in proc.stderr.splitlines() if "did not match anything in: " in line]
-    after = sorted(p.name for p in (course_dir / "submitted").iterdir()) if (course_dir / "submitted").is_dir() else []
-    return after, [Path(f).name for f in skipped]
+    clean_name = archive.stem + ".zip"
+    # Where nbgrader's collector will see each file, for the same match it will make.
+    where = str(course_dir / "downloaded" / assignment / "extracted" / archive.stem)
+    refused: list[tuple[str, str]] = []
+    seen: dict = {}
+    kept = 0
+    try:
+        with zipfile.ZipFile(archive) as src, zipfile.ZipFile(inbox / clean_name, "w", zipfile.ZIP_DEFLATED) as out:
+            entries = src.infolist()
+            if len(entries) > MAX_ZIP_ENTRIES:
+                raise CourseError(f"{archive}: {len(entries)} entries, more than {MAX_ZIP_ENTRIES}")
+            for info in entries:
+                if info.is_dir() and not stat.S_ISLNK(info.external_attr >> 16):
+                    continue
+                why, key = _zip_entry_problem(info, pattern, where, seen)
+                if why is None:
+                    try:
+                        with src.open(info) as f:
+                            data = f.read(MAX_ZIP_ENTRY_BYTES + 1)
+                        if len(data) > MAX_ZIP_ENTRY_BYTES:
+                            why = f"larger than {MAX_ZIP_ENTRY_BYTES >> 20} MiB"
+                    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError,
+                            NotImplementedError, ValueError) as exc:
+                        why = f"corrupt or unreadable ({type(exc).__name__}: {exc})"
+                if why is not None:
+                    refused.append((info.filename, why))
+                    continue
+                plain = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+                plain.external_attr = (stat.S_IFREG | 0o644) << 16
+                plain.compress_type = zipfile.ZIP_DEFLATED
+                out.writestr(plain, data)
+                kept += 1
+                if key is not None:
+                    seen[key] = info.filename
+    except zipfile.BadZipFile as exc:
+        raise CourseError(f"{archive}: not a readable zip archive ({exc})") from exc
+    submitted = course_dir / "submitted"
+    skipped: list[str] = []
+    if kept:
+        proc = nbgrader("zip_collect", assignment, "--force", f"--FileNameCollectorPlugin.named_regexp={pattern}",
+                        root=course_dir, db=course_dir / "gradebook.db")
+        skipped = [line.split(" in: ", 1)[1].strip() for line in proc.stderr.splitlines()
+                   if "did not match anything in: " in line]
+    # Plain modes on what this collect wrote: folders 0755, files 0644.
+    for student, file_id in seen:
+        for path, mode in [(submitted / student, 0o755), (submitted / student / assignment, 0o755),
+                           (submitted / student / assignment / file_id, 0o644)]:
+            if path.exists() and not path.is_symlink():
+                path.chmod(mode)
+    after = sorted(p.name for p in submitted.iterdir()) if submitted.is_dir() else []
+    return Collected(after, [Path(f).name for f in skipped], refused)
 
 
 def write_lms_csv(path: Path, results: list, assignment: str) -> Path:
-    """Grades in the form LMS gradebooks import: student id, score, points possible."""
+    """Grades in the form LMS gradebooks import: student id, score, points possible
+    (a student id that a spreadsheet would run as a formula is neutralised)."""
     import csv
 
     tmp = path.with_suffix(".tmp")
     with open(tmp, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
-        w.writerow(["student_id", assignment, "points_possible"])
+        w.writerow(["student_id", csv_text(assignment), "points_possible"])
         for r in results:
-            w.writerow([r.student, f"{r.score:g}", f"{r.max_score:g}"])
+            w.writerow([csv_text(r.student), csv_number(r.score), csv_number(r.max_score)])
     os.replace(tmp, path)
     return path
 

@@ -1,4 +1,4 @@
-"""Feedback that never shows a hidden test.
+"""Feedback that never shows a hidden test and runs nothing a submission put in it.
 
 Stock `nbgrader generate_feedback` renders the autograded notebook, in which the hidden
 tests were put back: their source, and the traceback lines that quote it, reach the
@@ -6,8 +6,22 @@ student (nbgrader issues #917, #1363). `ScrubHiddenTests` runs before the HTML e
 and, in every cell that held a hidden region, removes that region and reduces an error
 to its message (our checks' messages name the case and the error, never a hidden
 case's reference values); a failed check anywhere is also shown as its message alone.
+
+`SanitizeFeedback` then makes the notebook inert: a student's markdown is rendered and
+cut down to an allow-list of tags and attributes (anything else shows as text), outputs
+keep plain text, streams, errors and real PNG/JPEG images only, metadata keeps
+nbgrader's plain values only. The page's template (templates/rnn-feedback) puts a
+Content-Security-Policy with `script-src 'none'` first in <head>, so even something the
+sanitiser missed would not run. MathJax is not loaded (a CDN script, refused by that
+policy anyway): formulas show as the TeX the notebook holds.
 """
 from __future__ import annotations
+
+import base64
+import binascii
+import html as _html
+import re
+from pathlib import Path
 
 from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool
@@ -39,4 +53,196 @@ class ScrubHiddenTests(Preprocessor):
             # A failed check's message says all; its traceback shows only our internals.
             if output.output_type == "error" and (had_hidden or output.ename == "CheckFailed"):
                 output.traceback = [f"{output.ename}: {output.evalue}"]
+        return cell, resources
+
+
+# ---------------------------------------------------------------------------------------
+# Inert output. Everything in an autograded notebook may come from a student: markdown
+# cells, outputs, metadata, image payloads. `SanitizeFeedback` runs last before the HTML
+# export and leaves only what cannot run in a browser; the feedback template adds a
+# Content-Security-Policy that forbids every script, so a missed case still runs nothing.
+
+# What a feedback page may load: its own inline styles, images carried in the page as
+# data, nothing else; no script at all (MathJax included: the TeX shows as written).
+FEEDBACK_CSP = ("default-src 'none'; script-src 'none'; object-src 'none'; frame-src 'none'; "
+                "connect-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; "
+                "media-src 'none'; base-uri 'none'; form-action 'none'")
+CSP_META = f'<meta http-equiv="Content-Security-Policy" content="{FEEDBACK_CSP}">'
+# nbgrader's feedback preprocessors, with hidden tests scrubbed and the submission made inert.
+PREPROCESSORS = ["nbgrader.preprocessors.GetGrades", "autograde.grading.feedback.ScrubHiddenTests",
+                 "autograde.grading.feedback.SanitizeFeedback", "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor"]
+# nbgrader's feedback template with that policy first in <head> and no MathJax.
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+TEMPLATE_NAME, TEMPLATE_FILE = "rnn-feedback", "feedback-csp.html.j2"
+
+_TAGS = {"a", "abbr", "b", "blockquote", "br", "code", "del", "div", "em", "h1", "h2", "h3", "h4", "h5",
+         "h6", "hr", "i", "img", "kbd", "li", "ol", "p", "pre", "s", "span", "strong", "sub", "sup",
+         "table", "tbody", "td", "th", "thead", "tr", "ul"}
+_SCHEME = re.compile(r"^\s*([a-zA-Z][a-zA-Z0-9+.-]*):")
+_DATA_IMAGE = re.compile(r"^data:image/(png|jpeg);base64,[A-Za-z0-9+/=\s]+$")
+_SAFE_ID = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+# Besides text/plain, the mime types a feedback page shows: raster images, as data.
+_MAGIC = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
+
+
+def _allowed_attribute(tag: str, name: str, value: str) -> bool:
+    if tag == "a" and name == "href":
+        scheme = _SCHEME.match(value)
+        return scheme is None or scheme.group(1).lower() in ("http", "https", "mailto")
+    if tag == "img" and name == "src":
+        return bool(_DATA_IMAGE.match(value))
+    if tag == "img" and name in ("alt", "width", "height"):
+        return name == "alt" or value.isdigit()
+    if tag in ("td", "th") and name == "align":
+        return value in ("left", "right", "center")
+    if name in ("title",):
+        return True
+    # Classes for syntax highlighting, ids for a heading's anchor: inert without scripts.
+    if name == "id":
+        return len(value) <= 200
+    return name == "class" and bool(re.fullmatch(r"[A-Za-z0-9_ .-]{0,200}", value))
+
+
+def clean_html(text: str) -> str:
+    """`text` with only the tags and attributes of an allow-list; every other tag is shown
+    as text (escaped), comments are dropped, links keep http(s)/mailto/relative targets
+    and images only PNG or JPEG data."""
+    import bleach
+
+    return bleach.clean(text, tags=_TAGS, attributes=_allowed_attribute,
+                        protocols=["http", "https", "mailto", "data"], strip=False, strip_comments=True)
+
+
+def safe_markdown(source: str) -> str:
+    """Markdown whose rendering by the feedback template is the allow-listed HTML of
+    `source`: rendered once here (as nbconvert would), cleaned, and kept on one line
+    inside a <div> so that the template's own markdown pass leaves it as it is."""
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    try:
+        rendered = clean_html(markdown2html_mistune(str(source)))
+    except Exception:  # e.g. a missing attachment: show the text as it was written
+        rendered = f"<pre>{_html.escape(str(source))}</pre>"
+    return _one_html_line(rendered)
+
+
+def _one_html_line(html: str) -> str:
+    """`html` as one line in a <div>: a markdown pass keeps such a block as it is."""
+    return '<div class="student-markdown">' + html.replace("\r", "").replace("\n", "&#10;") + "</div>"
+
+
+def safe_image(mime: str, data) -> str | None:
+    """Canonical base64 of a real PNG or JPEG, or None for anything else."""
+    if isinstance(data, list):
+        data = "".join(str(x) for x in data)
+    if not isinstance(data, str):
+        return None
+    try:
+        raw = base64.b64decode(re.sub(r"\s+", "", data), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return base64.b64encode(raw).decode("ascii") if raw.startswith(_MAGIC[mime]) else None
+
+
+def _text(value) -> str:
+    return "".join(str(x) for x in value) if isinstance(value, list) else str(value)
+
+
+def safe_output(output) -> dict | None:
+    """An output a page can show without running anything; None to drop it."""
+    from nbformat import NotebookNode
+
+    kind = output.get("output_type")
+    if kind == "stream":
+        name = output.get("name") if output.get("name") in ("stdout", "stderr") else "stdout"
+        return NotebookNode(output_type="stream", name=name, text=_text(output.get("text", "")))
+    if kind == "error":
+        tb = output.get("traceback")
+        return NotebookNode(output_type="error", ename=_text(output.get("ename", "")),
+                            evalue=_text(output.get("evalue", "")),
+                            traceback=[_text(t) for t in tb] if isinstance(tb, list) else [])
+    if kind not in ("display_data", "execute_result"):
+        return None
+    data = output.get("data") if isinstance(output.get("data"), dict) else {}
+    kept, metadata, dropped = {}, {}, []
+    for mime, value in data.items():
+        if mime == "text/plain":
+            kept[mime] = _text(value)
+        elif mime in _MAGIC and (image := safe_image(mime, value)) is not None:
+            kept[mime] = image
+            meta = (output.get("metadata") or {}).get(mime)
+            size = {k: int(v) for k, v in (meta.items() if isinstance(meta, dict) else ())
+                    if k in ("width", "height") and isinstance(v, int) and not isinstance(v, bool)}
+            if size:
+                metadata[mime] = size
+        else:
+            dropped.append(str(mime))
+    if dropped and "text/plain" not in kept:
+        kept["text/plain"] = f"[output not shown in feedback: {', '.join(sorted(dropped))}]"
+    if not kept:
+        return None
+    out = NotebookNode(output_type=kind, data=NotebookNode(kept), metadata=NotebookNode(metadata))
+    if kind == "execute_result":
+        count = output.get("execution_count")
+        out.execution_count = count if isinstance(count, int) and not isinstance(count, bool) else None
+    return out
+
+
+def _safe_nbgrader(meta) -> dict:
+    """The nbgrader metadata the feedback template reads, each value of a plain type."""
+    if not isinstance(meta, dict):
+        return {}
+    safe = {}
+    for key in ("grade", "solution", "locked", "task"):
+        if key in meta:
+            safe[key] = bool(meta[key])
+    for key in ("points", "score"):
+        if isinstance(meta.get(key), (int, float)) and not isinstance(meta.get(key), bool):
+            safe[key] = float(meta[key])
+    if isinstance(meta.get("grade_id"), str) and _SAFE_ID.match(meta["grade_id"]):
+        safe["grade_id"] = meta["grade_id"]
+    if meta.get("comment"):
+        safe["comment"] = _html.escape(_text(meta["comment"]))
+    if (safe.get("grade") or safe.get("solution") or safe.get("task")) and "grade_id" not in safe:
+        safe = {k: v for k, v in safe.items() if k not in ("grade", "solution", "task")}
+    return safe
+
+
+class SanitizeFeedback(Preprocessor):
+    """Make the notebook inert before the HTML export: markdown cells become allow-listed
+    HTML, outputs keep plain text, tracebacks, streams and real PNG/JPEG images only,
+    metadata keeps nbgrader's plain values only, raw cells show as text."""
+    enabled = Bool(True).tag(config=True)
+
+    def preprocess(self, nb, resources):
+        from nbformat import NotebookNode
+
+        resources["feedback_csp"] = FEEDBACK_CSP
+        nb.metadata = NotebookNode(kernelspec=NotebookNode(name="python3", display_name="Python 3",
+                                                           language="python"),
+                                   language_info=NotebookNode(name="python"))
+        return super().preprocess(nb, resources)
+
+    def preprocess_cell(self, cell, resources, index):
+        from nbformat import NotebookNode
+
+        if not (isinstance(cell.get("id"), str) and _SAFE_ID.match(cell["id"])):
+            cell["id"] = f"cell-{index}"
+        nbgrader = _safe_nbgrader(cell.get("metadata", {}).get("nbgrader"))
+        cell.metadata = NotebookNode(nbgrader=NotebookNode(nbgrader)) if nbgrader else NotebookNode()
+        cell.pop("attachments", None)
+        source = _text(cell.get("source", ""))
+        if cell.get("cell_type") == "markdown":
+            cell.source = safe_markdown(source)
+        elif cell.get("cell_type") == "code":
+            cell.source = source
+            cell.outputs = [o for o in (safe_output(o) for o in cell.get("outputs", [])
+                                        if isinstance(o, dict)) if o is not None]
+            count = cell.get("execution_count")
+            cell.execution_count = count if isinstance(count, int) and not isinstance(count, bool) else None
+        else:  # raw (or unknown): its text, escaped, as a markdown cell
+            cell.cell_type = "markdown"
+            cell.source = _one_html_line(f"<pre>{_html.escape(source)}</pre>")
+            cell.pop("outputs", None)
+            cell.pop("execution_count", None)
         return cell, resources

@@ -20,7 +20,12 @@ from html import escape
 from pathlib import Path
 
 from .. import chapters
+from .course import csv_number, csv_text
 from .score import function_of
+
+# The report runs no script and loads only its own figures.
+REPORT_CSP = ("default-src 'none'; script-src 'none'; object-src 'none'; style-src 'unsafe-inline'; "
+              "img-src 'self'; base-uri 'none'; form-action 'none'")
 
 
 def summarise(results: list, assignment: str) -> dict:
@@ -118,8 +123,9 @@ def write(results: list, assignment: str, course_dir: Path) -> Path:
         w.writerow(["student_id", "score", "max_score", "flags", "seconds", "diagnosed_mistakes"])
         for r in results:
             diag = sorted({f"{function_of(c['grade_id'])}:{c['diagnosis']}" for c in r.cells if c.get("diagnosis")})
-            w.writerow([r.student, f"{r.score:g}", f"{r.max_score:g}", "; ".join(r.flags),
-                        r.seconds.get("wall", ""), "; ".join(diag)])
+            wall = r.seconds.get("wall") if r.seconds else None
+            w.writerow([csv_text(r.student), csv_number(r.score), csv_number(r.max_score), csv_text("; ".join(r.flags)),
+                        repr(float(wall)) if isinstance(wall, (int, float)) else "", csv_text("; ".join(diag))])
     figures = _figures(summary, folder)
     rows = "".join(f"<tr><td>{escape(fn)}</td><td>{q['max_points']:g}</td><td>{q['mean']:.2f}</td>"
                    f"<td>{escape(', '.join(f'{k} pts: {v}' for k, v in q['distribution'].items()))}</td></tr>"
@@ -136,7 +142,8 @@ def write(results: list, assignment: str, course_dir: Path) -> Path:
     timing = (f"mean {s['mean']:.2f} s, median {s['median']:.2f} s, max {s['max']:.2f} s per submission"
               if s["mean"] is not None else "no submission ran")
     (folder / "index.html").write_text(f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Class report: {escape(assignment)}</title>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{REPORT_CSP}"><title>Class report: {escape(assignment)}</title>
 <style>body{{font-family:sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}
 table{{border-collapse:collapse;margin:1rem 0}}td,th{{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}}
 img{{max-width:100%}}figcaption{{font-size:.9rem;color:#444}}</style></head><body>
