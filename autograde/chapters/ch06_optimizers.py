@@ -199,9 +199,9 @@ _known("sgd_step", "decay-after-momentum", "weight decay added after the momentu
     update after the buffer (theta <- theta - gamma (b + lambda theta)) gives a different
     trajectory whenever momentum and weight decay are both on. The rule: {_SGD_EQ}.""", _sgd_ops)
 
-_known("sgd_step", "sutskever-nesterov", "Sutskever's Nesterov form, v <- mu v - gamma g, theta <- theta + v", f"""
+_known("sgd_step", "sutskever-nesterov", "Sutskever's Nesterov form, d <- mu d - gamma g, theta <- theta + d", f"""
     Sutskever et al. write Nesterov's method with the gradient taken at the look-ahead
-    point theta + mu v. Here g is the gradient at theta (that is all an optimizer's step
+    point theta + mu d. Here g is the gradient at theta (that is all an optimizer's step
     is given), and with it that form is plain heavy-ball momentum. PyTorch's Nesterov
     moves the look-ahead into the update instead: after the buffer update it steps along
     g + mu b_t, not b_t. (A look-ahead with the old buffer, g + mu b_(t-1), is this same
@@ -297,7 +297,7 @@ _register("rmsprop_step", "RMSprop", ("lr", "alpha", "eps", "weight_decay", "mom
           _rmsprop_hyper, "torch.optim.RMSprop step for step")
 
 _RMSPROP_EQ = ("g <- g + lambda theta; v_t = alpha v_(t-1) + (1 - alpha) g^2 (v_0 = 0); centered: "
-               "gbar_t = alpha gbar_(t-1) + (1 - alpha) g and v~ = v_t - gbar_t^2, else v~ = v_t; "
+               "g_ave_t = alpha g_ave_(t-1) + (1 - alpha) g and v~ = v_t - g_ave_t^2, else v~ = v_t; "
                "momentum: b_t = mu b_(t-1) + g / (sqrt(v~) + eps) (b_0 = 0), theta <- theta - gamma b_t; "
                "else theta <- theta - gamma g / (sqrt(v~) + eps)")
 
@@ -335,14 +335,14 @@ _known("rmsprop_step", "eps-inside-sqrt", "eps inside the square root, sqrt(v_t 
 
 _known("rmsprop_step", "alpha-swapped", "alpha and 1 - alpha swapped in the running averages", f"""
     alpha is the weight of the old average: v_t = alpha v_(t-1) + (1 - alpha) g^2 (and the
-    same for gbar when centered), with alpha = 0.99 by default, so the averages forget
+    same for g_ave when centered), with alpha = 0.99 by default, so the averages forget
     slowly. Swapping the two weights makes them follow the last gradient almost alone. The rule: {_RMSPROP_EQ}.""", _rmsprop_ops)
 
-_known("rmsprop_step", "centered-deviations", "the centred variance averaged from (g - gbar)^2, not v - gbar^2", f"""
+_known("rmsprop_step", "centered-deviations", "the centred variance averaged from (g - g_ave)^2, not v - g_ave^2", f"""
     Centred RMSprop estimates the variance as the mean of squares minus the square of the
-    mean: v~ = v_t - gbar_t^2, with v_t the running average of g^2 (kept as without
-    centering) and gbar_t the running average of g. Averaging the squared deviations
-    (g - gbar_t)^2 instead is a different estimate, and v must stay the average of g^2.
+    mean: v~ = v_t - g_ave_t^2, with v_t the running average of g^2 (kept as without
+    centering) and g_ave_t the running average of g. Averaging the squared deviations
+    (g - g_ave_t)^2 instead is a different estimate, and v must stay the average of g^2.
     The rule: {_RMSPROP_EQ}.""", _rmsprop_ops)
 
 _known("rmsprop_step", "momentum-before-scaling", "the momentum buffer built from raw gradients, divided afterwards", f"""
