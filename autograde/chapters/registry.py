@@ -47,6 +47,11 @@ class GradedFunction:
     unpack: Callable[[object], object] | None = None
     """The student's return value -> the value compared with the reference outputs; a
     function of `autograde.kernel.adapters` too."""
+    run: Callable[[Callable, Inputs], object] | None = None
+    """(the student's function, stored inputs) -> the value compared with the reference
+    outputs, for a function graded over many calls (an optimizer's step, run over a
+    sequence of gradients): the loop is the course's, each call the student's. A function
+    of `autograde.kernel.adapters` too; `prepare` is then unused."""
 
     def cases(self, seed: int, n: int, first: int = 0) -> list[Inputs]:
         """Cases `first`, ..., `first + n - 1` made from `seed`. The first few indices
@@ -59,16 +64,17 @@ class GradedFunction:
 
     def spec(self) -> Spec:
         """What the student's kernel knows of this function: no reference, no seed."""
-        for adapter in (self.prepare, self.unpack):
+        for adapter in (self.prepare, self.unpack, self.run):
             if adapter is not None and adapter.__module__ != "autograde.kernel.adapters":
-                raise ValueError(f"{self.name}: prepare/unpack must live in autograde.kernel.adapters "
+                raise ValueError(f"{self.name}: prepare/unpack/run must live in autograde.kernel.adapters "
                                  f"(the student's kernel calls them), not in {adapter.__module__}")
         return Spec(self.name, self.assignment, self.inputs, self.outputs, self.matches, self.n_public,
                     self.n_hidden, self.atol, self.rtol,
                     self.prepare.__name__ if self.prepare else None,
                     self.unpack.__name__ if self.unpack else None,
                     tuple(MistakeInfo(m.function, m.key, m.title, m.explanation)
-                          for m in CATALOGUE.get(self.name, [])))
+                          for m in CATALOGUE.get(self.name, [])),
+                    self.run.__name__ if self.run else None)
 
 
 REGISTRY: dict[str, GradedFunction] = {}

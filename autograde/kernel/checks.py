@@ -39,10 +39,10 @@ class CheckFailed(AssertionError):
 
 
 def _call(fn, case: Case, spec: Spec):
-    args = spec.call_args(copy.deepcopy(case.inputs))  # the student's code may modify its arguments
+    inputs = copy.deepcopy(case.inputs)  # the student's code may modify its arguments
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = fn(*args)
+        result = spec.call(fn, inputs)
     notes = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
     return result, notes
 

@@ -30,6 +30,17 @@ class Spec:
     prepare: str | None  # the name of a function in autograde.kernel.adapters
     unpack: str | None
     mistakes: tuple[MistakeInfo, ...] = ()
+    run: str | None = None  # a function in autograde.kernel.adapters that drives the student's
+    # function over a whole case (e.g. an optimizer's step over 100 gradients): run(fn, inputs)
+
+    def call(self, fn, inputs: dict):
+        """What the student's function gives on one case: fn(*call_args(inputs)), or, for a
+        function graded over many calls, the `run` adapter's result of driving it."""
+        if self.run:
+            from . import adapters
+
+            return getattr(adapters, self.run)(fn, inputs)
+        return fn(*self.call_args(inputs))
 
     def call_args(self, inputs: dict) -> tuple:
         if self.prepare:
@@ -52,7 +63,10 @@ class Spec:
         raise KeyError(f"{self.name} has no known mistake {key!r}")
 
     def to_json(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        if data["run"] is None:  # specs of functions called once stay as they were
+            del data["run"]
+        return data
 
     @classmethod
     def from_json(cls, data: dict) -> "Spec":
