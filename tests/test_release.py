@@ -93,11 +93,11 @@ def test_the_common_mistakes_page_is_generated_from_the_catalogue():
 
 
 def test_the_common_mistakes_page_capitalises_words_but_never_identifiers():
-    from autograde import mistakes, registry
+    from autograde import chapters
 
     page = course.mistakes_page(ROOT)
-    titles = [m.title for a in ASSIGNMENTS for fn in registry.assignments()[a]
-              for m in mistakes.mistakes_for(fn.name)]
+    titles = [m.title for a in ASSIGNMENTS for fn in chapters.assignments()[a]
+              for m in chapters.mistakes_for(fn.name)]
     identifiers = [t for t in titles if not t.split()[0].isalpha() or not t.split()[0].islower()]
     words = [t for t in titles if t not in identifiers]
     assert identifiers and words
