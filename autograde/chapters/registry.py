@@ -47,6 +47,9 @@ class GradedFunction:
     unpack: Callable[[object], object] | None = None
     """The student's return value -> the value compared with the reference outputs; a
     function of `autograde.kernel.adapters` too."""
+    uses: tuple[str, ...] = ()
+    """The graded functions this one calls (as the exercise asks it to): when one of them
+    fails its own check, a failure of this one names it (a cascade, not a second mistake)."""
 
     def cases(self, seed: int, n: int, first: int = 0) -> list[Inputs]:
         """Cases `first`, ..., `first + n - 1` made from `seed`. The first few indices
@@ -68,7 +71,7 @@ class GradedFunction:
                     self.prepare.__name__ if self.prepare else None,
                     self.unpack.__name__ if self.unpack else None,
                     tuple(MistakeInfo(m.function, m.key, m.title, m.explanation)
-                          for m in CATALOGUE.get(self.name, [])))
+                          for m in CATALOGUE.get(self.name, [])), self.uses)
 
 
 REGISTRY: dict[str, GradedFunction] = {}

@@ -30,6 +30,7 @@ class Spec:
     prepare: str | None  # the name of a function in autograde.kernel.adapters
     unpack: str | None
     mistakes: tuple[MistakeInfo, ...] = ()
+    uses: tuple[str, ...] = ()  # graded functions this one calls (its reference solution does)
 
     def call_args(self, inputs: dict) -> tuple:
         if self.prepare:
@@ -59,4 +60,5 @@ class Spec:
         data = dict(data)
         data["inputs"], data["outputs"] = tuple(data["inputs"]), tuple(data["outputs"])
         data["mistakes"] = tuple(MistakeInfo(**m) for m in data.get("mistakes", ()))
+        data["uses"] = tuple(data.get("uses", ()))
         return cls(**data)
