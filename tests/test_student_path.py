@@ -323,3 +323,16 @@ def test_titles_say_what_the_student_did():
     assert titles[("rnn_param_count", "one-bias")] == "the biases counted once per layer and direction"
     assert "instead of" not in titles[("rnn_forward", "h_n-first")]
     assert "not taken into account" not in titles[("rnn_param_count", "bias-ignored")]
+
+
+@pytest.mark.slow
+def test_the_book_serves_the_wheel_from_each_exercise_page(built_book, built_wheel):
+    """`make book` builds the wheel into the site; each exercise page links to it."""
+    served = built_book / "_static" / built_wheel.name
+    assert served.read_bytes() == built_wheel.read_bytes()  # the same sources, the same bytes
+    for a in ASSIGNMENTS:
+        page = built_book / "exercises" / a / f"{a}.html"
+        hrefs = re.findall(r'href="([^"]+\.whl)"', page.read_text(encoding="utf-8"))
+        assert hrefs, a
+        for href in hrefs:
+            assert (page.parent / href).resolve() == served.resolve(), href
