@@ -193,3 +193,54 @@ def browser():
     yield chromium
     chromium.close()
     playwright.stop()
+
+
+def offline_route(base: str, outside: list):
+    """A route handler that lets requests to `base` through and aborts (and notes) the rest."""
+    def route(r):
+        if r.request.url.startswith(base):
+            r.continue_()
+        else:
+            outside.append(r.request.url)
+            r.abort()
+    return route
+
+
+MJX_JS = "() => document.querySelectorAll('mjx-container').length"
+
+
+def test_the_feedback_page_typesets_its_math_offline(browser, tmp_path):
+    """Item 9: nbconvert's page (what nbgrader's feedback is) asks cdnjs for MathJax, so
+    offline it shows raw LaTeX; localized, its math is typeset with no request leaving
+    the page, even under a CSP that allows only the two inline scripts by hash."""
+    from nbconvert import HTMLExporter
+
+    from autograde.grading import offline_math
+
+    nb = nbformat.read(ROOT / "exercises" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    html, _ = HTMLExporter().from_notebook_node(nb)
+    local, hashes = offline_math.localize(html)
+    assert offline_math.remote_scripts(html)  # the old page loads scripts from the internet
+    assert len(hashes) == 2 and offline_math.remote_scripts(local) == [] and "x-mathjax-config" not in local
+    csp = (f"<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; "
+           f"script-src {' '.join(hashes)}; style-src 'unsafe-inline'; img-src data:; font-src data:\">")
+    (tmp_path / "remote.html").write_text(html, encoding="utf-8")
+    (tmp_path / "local.html").write_text(local.replace("<head>", "<head>" + csp, 1), encoding="utf-8")
+    seen = {}
+    with bc.serve(tmp_path) as base:
+        for name in ("remote", "local"):
+            context = browser.new_context(viewport=bc.VIEWPORT)
+            outside = []
+            context.route("**/*", offline_route(base, outside))
+            page = context.new_page()
+            page.goto(f"{base}{name}.html")
+            if name == "local":
+                page.wait_for_function(MJX_JS + " > 0", timeout=30000)
+            else:
+                page.wait_for_timeout(2000)
+            seen[name] = (page.evaluate(MJX_JS), outside)
+            context.close()
+    assert seen["remote"][0] == 0 and any("mathjax" in u.lower() for u in seen["remote"][1])  # the old page
+    count, outside = seen["local"]
+    assert outside == [], outside
+    assert count >= 5, count  # the intro's and the tasks' equations
