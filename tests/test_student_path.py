@@ -336,3 +336,28 @@ def test_the_book_serves_the_wheel_from_each_exercise_page(built_book, built_whe
         assert hrefs, a
         for href in hrefs:
             assert (page.parent / href).resolve() == served.resolve(), href
+
+
+def test_the_trusted_rescoring_applies_the_same_rules(tmp_path, monkeypatch):
+    """Float32 and arguments changed in place fail outside the kernel too (hidden cases,
+    where only the trusted comparison knows the answer)."""
+    from autograde.grading import records, trusted
+    from autograde.kernel import record
+
+    functions = chapters.assignments()["01-rnn-basics"]
+    known = {fn.name: len(fn.outputs) for fn in functions}
+    ns32 = load_functions("01-rnn-basics", FLOAT32_CELL)
+    _, in_place = _in_place_source("01-rnn-basics", "rnn_cell")
+    nsip = load_functions("01-rnn-basics", {"rnn_cell": in_place})
+    for label, fn in (("f32", ns32["rnn_cell"]), ("inplace", nsip["rnn_cell"])):
+        monkeypatch.setenv(record.ENV, str(tmp_path / label))
+        try:
+            check("rnn_cell", fn, hidden_seed=7)  # the kernel cannot judge float32 here
+        except CheckFailed:
+            pass
+        verdicts = trusted.rescore(records.read(tmp_path / label, known).records, {"rnn_cell": 7})
+        assert verdicts and not any(v.passed for v in verdicts), label
+        if label == "f32":
+            assert all("h_t is float32, not float64" in v.message for v in verdicts)
+        else:
+            assert all("changed its argument b_ih in place" in v.message for v in verdicts)
