@@ -67,7 +67,9 @@ def student_venv() -> tuple[Path, Path]:
     if not (folder / ".ready").exists():
         import shutil
 
-        shutil.rmtree(folder, ignore_errors=True)
+        for old in folder.parent.iterdir():  # venvs of older wheels
+            if old.is_dir() and old.name != "wheels":
+                shutil.rmtree(old, ignore_errors=True)
         subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True)
         proc = subprocess.run([str(python), "-m", "pip", "install", "--quiet", *pins, str(whl)],
                               capture_output=True, text=True)
