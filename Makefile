@@ -1,5 +1,6 @@
 # Two commands do everything on a fresh machine (Python 3.11, pip, root):
-#   make book   builds the HTML book and the student notebooks (exercises/)
+#   make book   builds the HTML book and the student notebooks (exercises/), and the
+#               students' wheel of the checks into _build/html/_static/ (book/_ext/student_wheel.py)
 #   make test   runs the whole test suite (it builds the book too)
 # Each installs what it needs into .venv first.
 

@@ -45,3 +45,37 @@ def built_book() -> Path:
 
 def graded_functions(name: str) -> list[chapters.GradedFunction]:
     return chapters.assignments()[name]
+
+
+@pytest.fixture(scope="session")
+def student_venv() -> tuple[Path, Path]:
+    """A fresh venv as a student's: numpy and a kernel (the grading sandbox's pins),
+    then the student's wheel, built from this checkout; nothing else of the course.
+    Returns (its python, a folder for JUPYTER_PATH holding its kernel "student"). Kept
+    in .venv/student/<hash of the wheel and the pins>/, so a changed wheel gets a new one."""
+    import hashlib
+
+    from autograde.grading import wheel
+
+    wheels = ROOT / ".venv" / "student" / "wheels"
+    whl = wheel.build(wheels)
+    pins = [line.split("#")[0].strip() for line in (ROOT / "requirements-sandbox.txt").read_text().splitlines()
+            if line.split("#")[0].strip().startswith(("numpy==", "ipykernel=="))]
+    key = hashlib.sha256(whl.read_bytes() + "\n".join(pins).encode()).hexdigest()[:12]
+    folder = ROOT / ".venv" / "student" / key
+    python, kernels = folder / "bin" / "python", folder / "kernels"
+    if not (folder / ".ready").exists():
+        import shutil
+
+        for old in folder.parent.iterdir():  # venvs of older wheels
+            if old.is_dir() and old.name != "wheels":
+                shutil.rmtree(old, ignore_errors=True)
+        subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True)
+        proc = subprocess.run([str(python), "-m", "pip", "install", "--quiet", *pins, str(whl)],
+                              capture_output=True, text=True)
+        if proc.returncode != 0:
+            pytest.fail(f"pip could not install the student's wheel:\n{proc.stderr[-3000:]}")
+        subprocess.run([str(python), "-m", "ipykernel", "install", "--prefix", str(kernels), "--name", "student"],
+                       check=True, capture_output=True)
+        (folder / ".ready").touch()
+    return python, kernels / "share" / "jupyter"

@@ -179,3 +179,25 @@ def test_the_class_report_matches_the_gradebook(graded, assignment):
         assert re.search(rf"<img src='{image}' alt='[^']+'>", page)
     rows = list(csv.DictReader(open(folder / "report.csv")))
     assert {r["student_id"]: float(r["score"]) for r in rows} == report["scores"]
+
+
+CASCADES = [(i, a, f, m) for i, (a, f, m, _) in enumerate(WRONG)
+            if any(f in DEPENDS.get(fn.name, ()) for fn in chapters.assignments()[a])]
+
+
+@pytest.mark.parametrize("i,assignment,name,mistake", CASCADES, ids=[f"{f}: {m}" for _, _, f, m in CASCADES])
+def test_a_cascade_is_named_in_the_downstream_functions_message_and_feedback(graded, i, assignment, name,
+                                                                            mistake):
+    """Each function is scored on its own outputs (README: cascades); when a function that
+    uses `name` fails too, its message says that `name` fails its own check."""
+    from autograde.grading.score import upstream_of
+
+    course_dir, _ = graded[assignment]
+    result = json.loads((course_dir / "autograded" / _student(i) / assignment / "result.json").read_text())
+    feedback = html.unescape((course_dir / "feedback" / _student(i) / assignment / f"{assignment}.html").read_text())
+    for c in result["cells"]:
+        fn = function_of(c["grade_id"])
+        if name in upstream_of(fn) and not (c["kernel_passed"] and c["trusted_passed"]):
+            note = c["message"].partition("(note: ")[2]
+            assert note.startswith(f"{fn} uses") and name in note, c["message"]
+            assert f"(note: {fn} uses" in feedback

@@ -73,6 +73,7 @@ register(GradedFunction(
     name="rnn_forward", assignment=ASSIGNMENT,
     inputs=("X", "h_0", "W_ih", "W_hh", "b_ih", "b_hh"), outputs=("output", "h_n"),
     make_inputs=_forward_inputs, reference=_run_rnn, matches="nn.RNN",
+    uses=("rnn_cell",),
 ))
 
 
@@ -132,6 +133,7 @@ register(GradedFunction(
     name="many_to_one", assignment=ASSIGNMENT,
     inputs=("X", "h_0", "W_ih", "W_hh", "b_ih", "b_hh", "W_hy", "b_y"), outputs=("y",),
     make_inputs=_many_to_one_inputs, reference=_many_to_one_reference, matches="nn.RNN followed by nn.Linear",
+    uses=("rnn_forward",),
 ))
 
 
@@ -234,7 +236,7 @@ def _(X, h_0, W_ih, W_hh, b_ih, b_hh):
     return np.stack(states), states[-1]
 
 
-@mistake("rnn_forward", "h_n-first", "h_n is the first state instead of the last", """
+@mistake("rnn_forward", "h_n-first", "the first state (output[0]) returned as h_n", """
     h_n is the hidden state after the last time step, h_T, so it equals output[-1]. Returning
     the state after the first step (output[0]) gives the right answer only when T = 1.""")
 def _(X, h_0, W_ih, W_hh, b_ih, b_hh):
@@ -344,7 +346,7 @@ def _count(input_size, hidden_size, num_layers=1, bidirectional=False, bias=True
     return _count_reference(input_size, hidden_size, num_layers, bidirectional, bias)[0]
 
 
-@mistake("rnn_param_count", "one-bias", "one bias per layer and direction instead of two", """
+@mistake("rnn_param_count", "one-bias", "the biases counted once per layer and direction", """
     nn.RNN learns two bias vectors per layer and direction, bias_ih and bias_hh, each of
     hidden_size numbers (see the parameter names printed in chapter 1).""")
 def _(input_size, hidden_size, num_layers, bidirectional, bias):
@@ -361,7 +363,7 @@ def _(input_size, hidden_size, num_layers, bidirectional, bias):
     return (num_layers * _count(input_size, hidden_size, 1, bidirectional, bias),)
 
 
-@mistake("rnn_param_count", "upper-input-one-direction", "layer 2 reads only one direction", """
+@mistake("rnn_param_count", "upper-input-one-direction", "the layers above the first counted as reading one direction", """
     In a bidirectional RNN the layers above the first read both directions of the layer
     below, concatenated: 2 hidden_size features, so their weight_ih is
     [hidden_size, 2 hidden_size] (seed 004 prints weight_ih_l1 : [64, 128]).""")
@@ -370,7 +372,7 @@ def _(input_size, hidden_size, num_layers, bidirectional, bias):
             + (num_layers - 1) * _count(hidden_size, hidden_size, 1, bidirectional, bias),)
 
 
-@mistake("rnn_param_count", "bias-ignored", "bias=False not taken into account", """
+@mistake("rnn_param_count", "bias-ignored", "the biases counted even when bias=False", """
     With bias=False, nn.RNN has no bias_ih or bias_hh at all: only the weights count.""")
 def _(input_size, hidden_size, num_layers, bidirectional, bias):
     return (_count(input_size, hidden_size, num_layers, bidirectional, True),)

@@ -117,6 +117,7 @@ register(GradedFunction(
     outputs=("dX", "dh_0", "dW_ih", "dW_hh", "db"),
     make_inputs=_backward_inputs, reference=_sequence_grads,
     matches="torch autograd through nn.RNN",
+    uses=("rnn_cell_backward",),
 ))
 
 
@@ -239,6 +240,7 @@ register(GradedFunction(
     outputs=("W_ih", "W_hh", "b_ih", "b_hh", "W_hy", "b_y", "h_next", "loss"),
     make_inputs=_tbptt_inputs, reference=_tbptt_reference,
     matches="nn.RNN + nn.Linear + MSELoss, autograd with h_carry detached, and optim.SGD",
+    uses=("rnn_backward",),
 ))
 
 

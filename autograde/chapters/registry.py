@@ -52,6 +52,9 @@ class GradedFunction:
     outputs, for a function graded over many calls (an optimizer's step, run over a
     sequence of gradients): the loop is the course's, each call the student's. A function
     of `autograde.kernel.adapters` too; `prepare` is then unused."""
+    uses: tuple[str, ...] = ()
+    """The graded functions this one calls (as the exercise asks it to): when one of them
+    fails its own check, a failure of this one names it (a cascade, not a second mistake)."""
 
     def cases(self, seed: int, n: int, first: int = 0) -> list[Inputs]:
         """Cases `first`, ..., `first + n - 1` made from `seed`. The first few indices
@@ -74,7 +77,7 @@ class GradedFunction:
                     self.unpack.__name__ if self.unpack else None,
                     tuple(MistakeInfo(m.function, m.key, m.title, m.explanation)
                           for m in CATALOGUE.get(self.name, [])),
-                    self.run.__name__ if self.run else None)
+                    run=self.run.__name__ if self.run else None, uses=self.uses)
 
 
 REGISTRY: dict[str, GradedFunction] = {}

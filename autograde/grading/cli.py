@@ -4,6 +4,8 @@
     rnn-course release [NAME ...]     nbgrader's student version -> exercises/, and the book's
                                       common-mistakes page from the catalogue of known mistakes
     rnn-course references [--check]   public cases and their PyTorch outputs -> autograde/data/
+    rnn-course wheel [--out DIR]      the student's wheel (autograde.kernel alone) -> DIR
+                                      (default _build/html/_static, where the book links to it)
     rnn-course collect NAME EXPORT.zip --course-dir DIR
                                       an LMS zip -> submitted/<student>/NAME/ (nbgrader zip_collect)
     rnn-course grade NAME --course-dir DIR [--student ID] [--jobs N] [--no-sandbox]
@@ -48,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=None, help="folder for the released notebooks")
     p = sub.add_parser("references", help="recompute the public cases with PyTorch")
     p.add_argument("--check", action="store_true", help="only check that the shipped ones agree")
+    p = sub.add_parser("wheel", help="build the student's wheel of the checks")
+    p.add_argument("--out", type=Path, default=None, help="folder for the wheel (default _build/html/_static)")
     p = sub.add_parser("collect", help="unpack an LMS zip of submissions into submitted/")
     p.add_argument("assignment")
     p.add_argument("archive", type=Path, help="the LMS export (.zip)")
@@ -82,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "notebooks":
             for src in course.assignment_sources(root).values():
                 print(f"wrote {course.make_notebook(src).relative_to(root)}")
+        elif args.command == "wheel":
+            from . import wheel
+
+            print(f"wrote {wheel.build(args.out or root / '_build' / 'html' / '_static')}")
         elif args.command == "release":
             for path in course.release(root, args.assignments or None, args.out):
                 print(f"released {path}")

@@ -35,7 +35,7 @@ from .. import chapters
 from ..kernel import cases, record
 from . import form as forms
 from . import records, references, sandbox
-from .score import CellScore, expected_checks, function_of, score_cell, without_seeds
+from .score import CellScore, expected_checks, function_of, note_cascades, score_cell, without_seeds
 from .trusted import rescore
 
 RESULT = "result.json"
@@ -263,6 +263,7 @@ def grade_one(folder: Path, student: str, key: str, assignment: Assignment, uid:
         result.cells.append(asdict(cs))
         if cs.disagree and "suspected tampering" not in result.flags:
             result.flags.append("suspected tampering")
+    note_cascades(result.cells)
     return result, executed
 
 

@@ -150,3 +150,37 @@ def score_cell(grade_id: str, max_points: float, source: str, cell, ran: bool, t
         message = k_msg if not k_ok else "passed"
     return CellScore(grade_id, max_points if ok else 0.0, max_points, k_ok, t_ok, message,
                      diagnosis if not t_ok else None, tampering)
+
+
+def upstream_of(function: str) -> list[str]:
+    """The graded functions `function` uses, directly or through another (GradedFunction.uses)."""
+    found: list[str] = []
+
+    def visit(name: str) -> None:
+        try:
+            uses = chapters.get(name).uses
+        except KeyError:
+            return
+        for up in uses:
+            if up not in found:
+                visit(up)
+                found.append(up)
+    visit(function)
+    return found
+
+
+def note_cascades(cells: list[dict]) -> None:
+    """Grading policy for cascades: every function is scored on its own outputs (the
+    sandbox holds no reference to call in its place), so a mistake in a function that
+    another one uses can cost the other's points too. Each failing cell whose function
+    uses a function that fails its own check says so, naming it, in its message."""
+    failed = {function_of(c["grade_id"]) for c in cells if not (c["kernel_passed"] and c["trusted_passed"])}
+    for c in cells:
+        fn = function_of(c["grade_id"])
+        if fn not in failed:
+            continue
+        upstream = [u for u in upstream_of(fn) if u in failed]
+        if upstream:
+            one = len(upstream) == 1
+            c["message"] += (f" (note: {fn} uses {' and '.join(upstream)}, which fail{'s' if one else ''} "
+                             f"{'its' if one else 'their'} own check: this may be the same mistake counted again)")

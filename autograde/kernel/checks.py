@@ -20,12 +20,30 @@ implemented or is not a function. Every result, public or hidden, is recorded (s
 Warnings raised by the student's code are reported on stdout, never on stderr:
 nbgrader gives a test cell zero points for any stderr output, and a warning must not
 change a score.
+
+What the student reads:
+- a failed check shows its message, not a traceback into this package (IPython prints
+  `CheckFailed._render_traceback_`), wrapped between words; when the student's code
+  raised, the message quotes the student's own line (cell, line number, the line);
+- a function that changes one of its arguments in place fails its own check, and the
+  message names the argument (the caller still needs it);
+- float64 is promised: a float32 result fails with a message that says so;
+- a function that calls another graded function which failed its own check (the spec's
+  `uses`) is told so: its failure may be the same mistake seen again.
 """
 from __future__ import annotations
 
 import copy
+import inspect
+import linecache
+import sys
+import textwrap
+import traceback
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
 
 from . import record
 from .cases import Case, hidden_cases, public_cases, spec as get_spec
@@ -34,17 +52,168 @@ from .diagnosis import describe, diagnose
 from .spec import MistakeInfo, Spec
 
 
+WIDTH = 88  # message lines are wrapped here, between words (never mid-word)
+
+
+def wrap(message: str, width: int = WIDTH) -> list[str]:
+    """The message's lines, each paragraph wrapped between words; an indented line (a
+    quoted line of code) is kept as it is."""
+    lines = []
+    for line in message.split("\n"):
+        if line.startswith(" ") or len(line) <= width:
+            lines.append(line)
+        else:
+            lines += textwrap.wrap(line, width, break_long_words=False, break_on_hyphens=False,
+                                   subsequent_indent="  ")
+    return lines
+
+
 class CheckFailed(AssertionError):
     """A graded function gave a wrong answer (or none) on a test case."""
+
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows for this error: the message alone. The traceback would
+        lead into this package's internals, which say nothing about the student's code
+        (the student's own line, if their code raised, is part of the message)."""
+        return ["\x1b[0;31mCheckFailed\x1b[0m"] + wrap(str(self))
+
+
+class MutatedArgument(Exception):
+    """The student's function changed an argument in place."""
+
+
+_HERE = Path(__file__).resolve().parent
+_LIBRARY = tuple(str(Path(p).resolve()) for p in {sys.prefix, sys.base_prefix, sys.exec_prefix})
+
+
+def _cell_name(filename: str) -> str:
+    """IPython's name of the cell a code object came from ("Cell In[4]"), or the file."""
+    try:
+        shell = get_ipython()  # noqa: F821 (defined inside IPython only)
+        kind, name = shell.compile.format_code_name(filename) or (None, None)
+        if name:
+            return f"{kind} {name}" if kind else name
+    except Exception:
+        pass
+    return f"File {filename}"
+
+
+def students_line(exc: BaseException) -> str:
+    """Where the student's code raised: the innermost frame that is neither this package
+    nor an installed library (numpy's internals), as "Cell In[4], line 3" and the line."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    own = []
+    for f in frames:
+        path = f.filename
+        try:
+            resolved = str(Path(path).resolve())
+        except (OSError, ValueError):
+            resolved = path
+        if resolved.startswith(str(_HERE)) or (resolved.startswith(_LIBRARY) and "ipykernel_" not in path):
+            continue
+        own.append(f)
+    if not own:
+        return ""
+    f = own[-1]
+    line = f.line or linecache.getline(f.filename, f.lineno).strip()
+    where = f"{_cell_name(f.filename)}, line {f.lineno}, in {f.name}"
+    return f"\n  in your code: {where}\n      {line}" if line else f"\n  in your code: {where}"
+
+
+def _snapshot(value):
+    """A copy of an argument, to see afterwards whether the function changed it."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, list):
+        return [_snapshot(v) for v in value]
+    return None  # numbers, strings, functions: cannot be changed in place
+
+
+def _changed(before, after) -> list[str]:
+    """Where `after` differs from the snapshot `before` ("" for the whole, "[i]" inside a list)."""
+    if isinstance(before, np.ndarray):
+        if not isinstance(after, np.ndarray) or after.shape != before.shape:
+            return [""]
+        if np.array_equal(before, after, equal_nan=before.dtype.kind in "fc"):
+            return []
+        # restoring x[i] after x[i] += eps; x[i] -= eps leaves a rounding error: not a change
+        same = before.dtype.kind in "fc" and np.allclose(after, before, rtol=1e-12, atol=1e-14, equal_nan=True)
+        return [] if same else [""]
+    if isinstance(before, list):
+        if not isinstance(after, list) or len(after) != len(before):
+            return [""]
+        return [f"[{i}]{where}" for i, (b, a) in enumerate(zip(before, after)) for where in _changed(b, a)]
+    return []
+
+
+def _argument_names(fn, n: int) -> list[str]:
+    try:
+        params = [p.name for p in inspect.signature(fn).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        params = []
+    return [params[i] if i < len(params) else f"argument {i + 1}" for i in range(n)]
 
 
 def _call(fn, case: Case, spec: Spec):
     inputs = copy.deepcopy(case.inputs)  # the student's code may modify its arguments
+    if spec.run:  # driven over many calls by the course's loop: watch the case's own arrays
+        args = list(inputs.values())
+        names = list(inputs)
+    else:
+        args = spec.call_args(inputs)
+        names = None
+    before = [_snapshot(a) for a in args]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = spec.call(fn, inputs)
+        result = spec.call(fn, inputs) if spec.run else fn(*args)
     notes = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
+    names = names or _argument_names(fn, len(args))
+    changed = [names[i] + where for i, (b, a) in enumerate(zip(before, args)) for where in _changed(b, a)]
+    if changed:
+        which = ", ".join(changed)
+        raise MutatedArgument(
+            f"{spec.name} changed its argument{'s' if len(changed) > 1 else ''} {which} in place. "
+            f"A function must leave its inputs as they were, because its caller still uses them: "
+            f"an in-place operation on an argument (x += ..., x[...] = ..., x **= 2, np.add(..., "
+            f"out=x)) changes the caller's array. Make a new array instead (b = b_ih + b_hh, not "
+            f"b = b_ih; b += b_hh), or copy first (x = x.copy()).")
     return result, notes
+
+
+# Whether each graded function passed its latest public check in this kernel: a failure
+# downstream (see Spec.uses) names an upstream function that failed its own.
+_passed: dict[str, bool] = {}
+
+
+def failing_upstream(name: str) -> list[str]:
+    """The graded functions `name` calls, directly or through another, whose latest
+    public check failed in this kernel (the deepest first)."""
+    found, seen = [], set()
+
+    def visit(fn_name: str) -> None:
+        for up in get_spec(fn_name).uses:
+            if up in seen:
+                continue
+            seen.add(up)
+            visit(up)
+            if _passed.get(up) is False:
+                found.append(up)
+    try:
+        visit(name)
+    except KeyError:
+        return []
+    return found
+
+
+def cascade_note(name: str) -> str:
+    upstream = failing_upstream(name)
+    if not upstream:
+        return ""
+    names = " and ".join(upstream)
+    return (f"\nNote: {name} uses {names}, which fail{'s' if len(upstream) == 1 else ''} "
+            f"{'its' if len(upstream) == 1 else 'their'} own check. This failure may be the same "
+            f"mistake seen again: fix {upstream[0]} first, then run this check again.")
 
 
 @dataclass
@@ -52,6 +221,7 @@ class Run:
     failures: list[str]  # one message per failing case; empty if all pass
     diagnosable: bool  # every failure is a wrong value (not an exception, not a wrong form)
     mistake: MistakeInfo | None  # the known mistake that explains every wrong value
+    values_differ: bool = True  # every wrong value has a first differing index (not a shape)
 
 
 def run_cases(name: str, fn, cases: list[Case]) -> Run:
@@ -60,6 +230,7 @@ def run_cases(name: str, fn, cases: list[Case]) -> Run:
     spec = get_spec(name)
     failures = []
     wrong = []  # (mistakes' outputs, the student's outputs) of each case with wrong values
+    values_differ = True
     for case in cases:
         outputs, error, message = None, None, None
         try:
@@ -69,9 +240,12 @@ def run_cases(name: str, fn, cases: list[Case]) -> Run:
         except NotImplementedError:
             error = "NotImplementedError"
             message = f"{name} is not implemented yet (it raised NotImplementedError)"
+        except MutatedArgument as exc:
+            error = f"MutatedArgument: {exc}"
+            message = f"{name}, {case.label} ({case.describe_inputs()}): {exc}"
         except Exception as exc:  # any error in the student's code fails this case only
             error = f"{type(exc).__name__}: {exc}"
-            message = f"{name}, {case.label} ({case.describe_inputs()}) raised {error}"
+            message = f"{name}, {case.label} ({case.describe_inputs()}) raised {error}{students_line(exc)}"
         if error is None:
             try:
                 result = spec.unpack_result(result)
@@ -86,11 +260,15 @@ def run_cases(name: str, fn, cases: list[Case]) -> Run:
                 if mismatch is not None:
                     message = f"{name}, {case.label} ({case.describe_inputs()}): {mismatch.message}"
                     wrong.append((case.mistakes or {}, result))
-        record.write(name, case.kind, case.index, outputs, error, kernel_passed=message is None)
+                    values_differ = values_differ and mismatch.first_index is not None
+        # A changed argument is recorded as an error with no outputs: the trusted
+        # comparison, which sees only outputs, must fail this case too.
+        record.write(name, case.kind, case.index, None if error else outputs, error,
+                     kernel_passed=message is None)
         if message is not None:
             failures.append(message)
     diagnosable = bool(failures) and len(wrong) == len(failures)
-    return Run(failures, diagnosable, diagnose(spec, wrong) if diagnosable else None)
+    return Run(failures, diagnosable, diagnose(spec, wrong) if diagnosable else None, values_differ)
 
 
 def _instructor_hidden_cases(name: str, seed: int) -> list[Case]:
@@ -119,10 +297,12 @@ def check(name: str, fn, hidden_seed: int | None = None, hidden: bool = False) -
         cases = public_cases(name)
     kind = "hidden" if hidden or hidden_seed is not None else "public"
     run = run_cases(name, fn, cases)
+    if kind == "public":
+        _passed[name] = not run.failures
     if run.failures:
         more = f"\n({len(run.failures)} of {len(cases)} {kind} cases fail)" if len(run.failures) > 1 else ""
-        diagnosis = "\n" + describe(run.mistake, name) if run.diagnosable else ""
-        raise CheckFailed(run.failures[0] + more + diagnosis) from None
+        diagnosis = "\n" + describe(run.mistake, name, run.values_differ) if run.diagnosable else ""
+        raise CheckFailed(run.failures[0] + more + diagnosis + cascade_note(name)) from None
     if any(c.expected is None for c in cases):
         print(f"recorded: {name} ran on all {len(cases)} {kind} cases; its outputs are compared with "
               f"{spec.matches} outside this notebook")

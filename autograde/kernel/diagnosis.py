@@ -10,7 +10,7 @@ whose outputs match the student's on every failing case.
 """
 from __future__ import annotations
 
-from .compare import compare_outputs
+from .compare import as_float64, compare_outputs
 from .spec import MistakeInfo, Spec
 
 
@@ -23,14 +23,18 @@ def diagnose(spec: Spec, failures: list[tuple[dict[str, list], object]]) -> Mist
         return None
     for m in spec.mistakes:
         if all(key_outputs.get(m.key) is not None and
-               compare_outputs(spec.outputs, key_outputs[m.key], actual, atol=spec.atol, rtol=spec.rtol) is None
+               compare_outputs(spec.outputs, key_outputs[m.key], as_float64(actual), atol=spec.atol,
+                               rtol=spec.rtol) is None
                for key_outputs, actual in failures):
             return m
     return None
 
 
-def describe(m: MistakeInfo | None, function: str) -> str:
+def describe(m: MistakeInfo | None, function: str, values_differ: bool = True) -> str:
+    """The diagnosis line under a failed check. `values_differ`: every failure is a
+    wrong value (it has a first differing index), not a wrong shape, type or dtype."""
     if m is None:
-        return (f"It matches none of the known mistakes of {function}; start from the first differing "
-                f"index above.")
+        where = "start from the first differing index above" if values_differ else \
+            "start from what the message above names (a shape, a type or a dtype)"
+        return f"It matches none of the known mistakes of {function}; {where}."
     return f"This looks like a known mistake, \"{m.title}\": {m.explanation}"

@@ -32,6 +32,7 @@ class Spec:
     mistakes: tuple[MistakeInfo, ...] = ()
     run: str | None = None  # a function in autograde.kernel.adapters that drives the student's
     # function over a whole case (e.g. an optimizer's step over 100 gradients): run(fn, inputs)
+    uses: tuple[str, ...] = ()  # graded functions this one calls (its reference solution does)
 
     def call(self, fn, inputs: dict):
         """What the student's function gives on one case: fn(*call_args(inputs)), or, for a
@@ -73,4 +74,5 @@ class Spec:
         data = dict(data)
         data["inputs"], data["outputs"] = tuple(data["inputs"]), tuple(data["outputs"])
         data["mistakes"] = tuple(MistakeInfo(**m) for m in data.get("mistakes", ()))
+        data["uses"] = tuple(data.get("uses", ()))
         return cls(**data)

@@ -1,0 +1,246 @@
+"""The student's path in a real JupyterLab, as a student sees it (issue 11).
+
+The student's kernel is a fresh venv with numpy, ipykernel and the student's wheel only
+(conftest.student_venv); JupyterLab (pinned in requirements.txt) serves the released
+notebook on 127.0.0.1 with a token; Debian's chromium, driven by Playwright as in
+test_browser.py, opens it and, like a student, runs the install command the intro
+gives, the imports, a correct `rnn_cell` and its check, and a `jordan_step` with a known
+mistake and its check. The page must show the `ok` line, the diagnosis, no traceback
+into the package, and the message's lines unbroken by the browser (so no word is cut).
+A screenshot goes to _build/student-path.png for a person to look at.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import browser_checks as bc
+from autograde.grading import course, wheel
+from conftest import ROOT, solution_sources
+from wrong_implementations import WRONG
+
+pytestmark = pytest.mark.slow
+
+ASSIGNMENT = "01-rnn-basics"
+MISTAKE = "tanh-on-output"  # a known mistake of jordan_step
+# JupyterLab renders only the cells in view unless told otherwise; the test needs all.
+SETTINGS = {"@jupyterlab/notebook-extension/tracker.jupyterlab-settings": '{"windowingMode": "none"}',
+            "@jupyterlab/apputils-extension/notification.jupyterlab-settings":
+                '{"fetchNews": "false", "checkForUpdates": false}'}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(student_venv, tmp_path_factory):
+    """JupyterLab on 127.0.0.1 with a token, its kernels from the student's venv only;
+    the released notebook (with a correct rnn_cell and a wrong jordan_step) and the wheel
+    in its folder, as a student would have downloaded them. Yields (base URL, token, nb)."""
+    _, kernels = student_venv
+    home = tmp_path_factory.mktemp("lab")
+    work, settings = home / "work", home / "settings"
+    work.mkdir()
+    for name, text in SETTINGS.items():
+        (settings / name).parent.mkdir(parents=True, exist_ok=True)
+        (settings / name).write_text(text)
+    whl = wheel.build(work)
+    nb = course.student_notebook(ROOT, ASSIGNMENT, solved=False, replace={
+        "rnn_cell": solution_sources(ASSIGNMENT)["rnn_cell"],
+        "jordan_step": WRONG[ASSIGNMENT]["jordan_step"][MISTAKE]})
+    nb.metadata["kernelspec"] = {"name": "student", "display_name": "student", "language": "python"}
+    nbformat.write(nb, work / f"{ASSIGNMENT}.ipynb")
+    token, port = secrets.token_hex(16), free_port()
+    env = {**os.environ, "JUPYTER_PATH": str(kernels), "JUPYTER_CONFIG_DIR": str(home / "config"),
+           "JUPYTER_DATA_DIR": str(home / "data"), "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+           "JUPYTERLAB_SETTINGS_DIR": str(settings), "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces")}
+    log = open(home / "lab.log", "w")
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "jupyter-lab"), "--no-browser", "--allow-root", "--ip=127.0.0.1",
+         f"--port={port}", "--LabApp.extension_manager=readonly",
+         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={work}",
+         "--KernelSpecManager.ensure_native_kernel=False", "--LabApp.news_url=", "--LabApp.check_for_updates_class="
+         "jupyterlab.NeverCheckForUpdate"],
+        cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
+                break
+            except OSError:
+                if server.poll() is not None:
+                    pytest.fail(f"JupyterLab exited:\n{(home / 'lab.log').read_text()[-3000:]}")
+                time.sleep(0.5)
+        else:
+            pytest.fail(f"JupyterLab did not start:\n{(home / 'lab.log').read_text()[-3000:]}")
+        yield base, token, nb, whl.name
+    finally:
+        server.terminate()
+        try:
+            server.wait(15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+def cell_index(nb, grade_id: str) -> int:
+    return next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+# How many lines the browser draws for an output, against how many lines its text has:
+# more drawn lines means the browser wrapped a line itself (and may have cut a word).
+DRAWN_JS = r"""
+(el) => {
+  const pre = el.querySelector('pre') || el;
+  const style = getComputedStyle(pre);
+  const lineHeight = parseFloat(style.lineHeight) || parseFloat(style.fontSize) * 1.2;
+  return {text: pre.innerText, textLines: pre.innerText.replace(/\n$/, '').split('\n').length,
+          drawnLines: Math.round(pre.getBoundingClientRect().height / lineHeight),
+          overflow: pre.scrollWidth > pre.clientWidth + 1, wordBreak: style.wordBreak,
+          whiteSpace: style.whiteSpace};
+}
+"""
+
+
+def test_a_student_runs_the_checks_in_jupyterlab(browser, lab):
+    base, token, nb, whl = lab
+    context = browser.new_context(viewport=bc.VIEWPORT)
+    outside = []
+
+    def route(r):
+        if r.request.url.startswith(base):
+            r.continue_()
+        else:
+            outside.append(r.request.url)
+            r.abort()
+    context.route("**/*", route)
+    page = context.new_page()
+    page.goto(f"{base}/lab/tree/{ASSIGNMENT}.ipynb?token={token}")
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60000)
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60000)
+    cells = page.locator(".jp-Notebook .jp-Cell")
+    page.wait_for_function(f"document.querySelectorAll('.jp-Notebook .jp-Cell').length == {len(nb.cells)}",
+                           timeout=30000)
+
+    def run(index: int, source: str | None = None, timeout: float = 120) -> str:
+        cell = cells.nth(index)
+        cell.scroll_into_view_if_needed()
+        cell.locator(".jp-InputArea-prompt").click()
+        if source is not None:  # a new cell's code, typed as a student would
+            page.keyboard.press("Enter")
+            page.keyboard.type(source)
+            page.keyboard.press("Escape")
+        page.keyboard.press("Shift+Enter")
+        prompt = cell.locator(".jp-InputArea-prompt")
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            text = prompt.inner_text()
+            if "[" in text and "*" not in text and text.strip() != "[ ]:":
+                return cell.locator(".jp-OutputArea").inner_text()
+            time.sleep(0.2)
+        raise AssertionError(f"cell {index} did not finish: {prompt.inner_text()}")
+
+    # the install command from the intro, in a new cell above the imports
+    imports = cell_index(nb, "imports")
+    cells.nth(imports).locator(".jp-InputArea-prompt").click()
+    page.keyboard.press("a")  # insert a cell above
+    page.wait_for_function(f"document.querySelectorAll('.jp-Notebook .jp-Cell').length == {len(nb.cells) + 1}")
+    installed = run(imports, f"%pip install {whl}", timeout=180)
+    assert "Successfully installed" in installed or "Requirement already satisfied" in installed, installed
+    offset = 1
+    assert run(imports + offset).strip() == ""  # from autograde.kernel import check
+    run(cell_index(nb, "rnn_cell") + offset)
+    ok = run(cell_index(nb, "test_rnn_cell_public") + offset)
+    assert "ok: rnn_cell matches nn.RNN (one time step) on all 3 public cases" in ok, ok
+    run(cell_index(nb, "jordan_step") + offset)
+    check_cell = cells.nth(cell_index(nb, "test_jordan_step_public") + offset)
+    shown = run(cell_index(nb, "test_jordan_step_public") + offset)
+    page.screenshot(path=str(ROOT / "_build" / "student-path.png"), full_page=False)
+    assert 'This looks like a known mistake, "tanh applied to the output"' in " ".join(shown.split()), shown
+    assert "jordan_step, public case 0" in shown and "CheckFailed" in shown
+    for internal in ("Traceback", "site-packages", "checks.py", "autograde/kernel", "File "):
+        assert internal not in shown, internal
+    error = check_cell.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+    drawn = error.first.evaluate(DRAWN_JS)
+    assert not drawn["overflow"], drawn
+    assert drawn["drawnLines"] == drawn["textLines"], drawn  # the browser broke no line: no word cut
+    assert outside == [], outside
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not bc.CHROMIUM.exists():
+        pytest.fail(f"{bc.CHROMIUM} is missing: run `make setup` (it installs Debian's chromium)")
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    chromium = bc.launch(playwright)
+    yield chromium
+    chromium.close()
+    playwright.stop()
+
+
+def offline_route(base: str, outside: list):
+    """A route handler that lets requests to `base` through and aborts (and notes) the rest."""
+    def route(r):
+        if r.request.url.startswith(base):
+            r.continue_()
+        else:
+            outside.append(r.request.url)
+            r.abort()
+    return route
+
+
+MJX_JS = "() => document.querySelectorAll('mjx-container').length"
+
+
+def test_the_feedback_page_typesets_its_math_offline(browser, tmp_path):
+    """Item 9: nbconvert's page (what nbgrader's feedback is) asks cdnjs for MathJax, so
+    offline it shows raw LaTeX; localized, its math is typeset with no request leaving
+    the page, even under a CSP that allows only the two inline scripts by hash."""
+    from nbconvert import HTMLExporter
+
+    from autograde.grading import offline_math
+
+    nb = nbformat.read(ROOT / "exercises" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    html, _ = HTMLExporter().from_notebook_node(nb)
+    local, hashes = offline_math.localize(html)
+    assert offline_math.remote_scripts(html)  # the old page loads scripts from the internet
+    assert len(hashes) == 2 and offline_math.remote_scripts(local) == [] and "x-mathjax-config" not in local
+    csp = (f"<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; "
+           f"script-src {' '.join(hashes)}; style-src 'unsafe-inline'; img-src data:; font-src data:\">")
+    (tmp_path / "remote.html").write_text(html, encoding="utf-8")
+    (tmp_path / "local.html").write_text(local.replace("<head>", "<head>" + csp, 1), encoding="utf-8")
+    seen = {}
+    with bc.serve(tmp_path) as base:
+        for name in ("remote", "local"):
+            context = browser.new_context(viewport=bc.VIEWPORT)
+            outside = []
+            context.route("**/*", offline_route(base, outside))
+            page = context.new_page()
+            page.goto(f"{base}{name}.html")
+            if name == "local":
+                page.wait_for_function(MJX_JS + " > 0", timeout=30000)
+            else:
+                page.wait_for_timeout(2000)
+            seen[name] = (page.evaluate(MJX_JS), outside)
+            context.close()
+    assert seen["remote"][0] == 0 and any("mathjax" in u.lower() for u in seen["remote"][1])  # the old page
+    count, outside = seen["local"]
+    assert outside == [], outside
+    assert count >= 5, count  # the intro's and the tasks' equations
