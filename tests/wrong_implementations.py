@@ -451,9 +451,9 @@ def tbptt_step(X_chunk, Y_chunk, h_carry, W_ih, W_hh, b_ih, b_hh, W_hy, b_y, lr)
         },
     },
     "03-lstm": {
-        "lstm_cell": {
+        "lstm_cell_forward": {
             "order-ifog": '''
-def lstm_cell(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
+def lstm_cell_forward(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
     H = h_prev.shape[1]
     sig = lambda a: 1 / (1 + np.exp(-a))
     z = x_t @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh
@@ -463,7 +463,7 @@ def lstm_cell(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
     return o * np.tanh(c_t), c_t
 ''',
             "one-bias": '''
-def lstm_cell(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
+def lstm_cell_forward(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
     H = h_prev.shape[1]
     sig = lambda a: 1 / (1 + np.exp(-a))
     z = x_t @ W_ih.T + b_ih + h_prev @ W_hh.T
@@ -473,7 +473,7 @@ def lstm_cell(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
     return o * np.tanh(c_t), c_t
 ''',
             "no-tanh-on-c": '''
-def lstm_cell(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
+def lstm_cell_forward(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
     H = h_prev.shape[1]
     sig = lambda a: 1 / (1 + np.exp(-a))
     z = x_t @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh
@@ -483,7 +483,7 @@ def lstm_cell(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
     return o * c_t, c_t
 ''',
             "sigmoid-candidate": '''
-def lstm_cell(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
+def lstm_cell_forward(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
     H = h_prev.shape[1]
     sig = lambda a: 1 / (1 + np.exp(-a))
     z = x_t @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh
@@ -492,7 +492,7 @@ def lstm_cell(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
     return o * np.tanh(c_t), c_t
 ''',
             "forget-on-candidate": '''
-def lstm_cell(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
+def lstm_cell_forward(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
     H = h_prev.shape[1]
     sig = lambda a: 1 / (1 + np.exp(-a))
     z = x_t @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh
@@ -507,20 +507,20 @@ def lstm_cell(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
 def lstm_forward(X, h_0, c_0, W_ih, W_hh, b_ih, b_hh):
     h, states = h_0, []
     for x_t in X:
-        h, c = lstm_cell(x_t, h, c_0, W_ih, W_hh, b_ih, b_hh)
+        h, c = lstm_cell_forward(x_t, h, c_0, W_ih, W_hh, b_ih, b_hh)
         states.append(h)
     return np.stack(states), h, c
 ''',
             "states-not-carried": '''
 def lstm_forward(X, h_0, c_0, W_ih, W_hh, b_ih, b_hh):
-    steps = [lstm_cell(x_t, h_0, c_0, W_ih, W_hh, b_ih, b_hh) for x_t in X]
+    steps = [lstm_cell_forward(x_t, h_0, c_0, W_ih, W_hh, b_ih, b_hh) for x_t in X]
     return np.stack([h for h, _ in steps]), steps[-1][0], steps[-1][1]
 ''',
             "c_0-ignored": '''
 def lstm_forward(X, h_0, c_0, W_ih, W_hh, b_ih, b_hh):
     h, c, states = h_0, np.zeros_like(h_0), []
     for x_t in X:
-        h, c = lstm_cell(x_t, h, c, W_ih, W_hh, b_ih, b_hh)
+        h, c = lstm_cell_forward(x_t, h, c, W_ih, W_hh, b_ih, b_hh)
         states.append(h)
     return np.stack(states), h, c
 ''',
@@ -528,7 +528,7 @@ def lstm_forward(X, h_0, c_0, W_ih, W_hh, b_ih, b_hh):
 def lstm_forward(X, h_0, c_0, W_ih, W_hh, b_ih, b_hh):
     h, c, states = h_0, c_0, []
     for x_t in X:
-        h, c = lstm_cell(x_t, h, c, W_ih, W_hh, b_ih, b_hh)
+        h, c = lstm_cell_forward(x_t, h, c, W_ih, W_hh, b_ih, b_hh)
         states.append(h)
     return np.stack(states), c, h
 ''',
@@ -536,7 +536,7 @@ def lstm_forward(X, h_0, c_0, W_ih, W_hh, b_ih, b_hh):
 def lstm_forward(X, h_0, c_0, W_ih, W_hh, b_ih, b_hh):
     h, c, states = h_0, c_0, []
     for x_t in X:
-        h, c = lstm_cell(x_t, h, c, W_ih, W_hh, b_ih, b_hh)
+        h, c = lstm_cell_forward(x_t, h, c, W_ih, W_hh, b_ih, b_hh)
         states.append(c)
     return np.stack(states), h, c
 ''',
@@ -544,7 +544,7 @@ def lstm_forward(X, h_0, c_0, W_ih, W_hh, b_ih, b_hh):
 def lstm_forward(X, h_0, c_0, W_ih, W_hh, b_ih, b_hh):
     h, c, states = h_0, c_0, []
     for x_t in X:
-        h, c = lstm_cell(x_t, h, c, W_ih, W_hh, b_ih, b_hh)
+        h, c = lstm_cell_forward(x_t, h, c, W_ih, W_hh, b_ih, b_hh)
         states.append(h)
     return np.stack(states), h[None], c[None]
 ''',
@@ -642,7 +642,7 @@ DEPENDS = {
     "many_to_one": {"rnn_forward", "rnn_cell"},
     "rnn_backward": {"rnn_cell_backward"},
     "tbptt_step": {"rnn_backward", "rnn_cell_backward"},
-    "lstm_forward": {"lstm_cell"},
+    "lstm_forward": {"lstm_cell_forward"},
 }
 
 

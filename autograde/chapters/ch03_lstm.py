@@ -84,7 +84,7 @@ def _permuted(order, W_ih, W_hh, b_ih, b_hh):
             "b_ih": _reorder(b_ih, order), "b_hh": _reorder(b_hh, order)}
 
 
-# --- lstm_cell ------------------------------------------------------------------------
+# --- lstm_cell_forward ------------------------------------------------------------------------
 
 def _cell_inputs(rng, index):
     T, B, D, H = _shape(rng, index)
@@ -98,7 +98,7 @@ def _cell_reference(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
 
 
 register(GradedFunction(
-    name="lstm_cell", assignment=ASSIGNMENT,
+    name="lstm_cell_forward", assignment=ASSIGNMENT,
     inputs=("x_t", "h_prev", "c_prev", "W_ih", "W_hh", "b_ih", "b_hh"), outputs=("h_t", "c_t"),
     make_inputs=_cell_inputs, reference=_cell_reference, matches="nn.LSTM (one time step)",
 ))
@@ -226,9 +226,9 @@ register(GradedFunction(
 # gate blocks reordered or a bias zeroed, or the step written with torch operations with
 # one thing changed.
 
-_CELL_EQ = ("with z = x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh cut into four blocks of H columns in "
-            "the order i, f, g, o: i_t = sigmoid(z_i), f_t = sigmoid(z_f), candidate = tanh(z_g), "
-            "o_t = sigmoid(z_o), c_t = f_t * c_{t-1} + i_t * candidate, h_t = o_t * tanh(c_t)")
+_CELL_EQ = ("with a_t = x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh cut into four blocks of H columns "
+            "in the order i, f, g, o: i_t = sigmoid(a_i), f_t = sigmoid(a_f), candidate = tanh(a_g), "
+            "o_t = sigmoid(a_o), c_t = f_t * c_{t-1} + i_t * candidate, h_t = o_t * tanh(c_t)")
 
 
 def _torch_step(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh, candidate="tanh", swap_if=False,
@@ -245,7 +245,7 @@ def _torch_step(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh, candidate="tanh", s
     return h.numpy(), c.numpy()
 
 
-@mistake("lstm_cell", "order-ifog", "the gate blocks read in the order i, f, o, g", f"""
+@mistake("lstm_cell_forward", "order-ifog", "the gate blocks read in the order i, f, o, g", f"""
     PyTorch packs the blocks of W_ih, W_hh and both biases as i, f, g, o: the candidate is
     the third block of H rows and the output gate the fourth. CS231n and fastai write the
     order i, f, o, g, and code copied from them swaps the candidate and the output gate:
@@ -254,7 +254,7 @@ def _(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
     return _cell_reference(x_t, h_prev, c_prev, **_permuted((0, 1, 3, 2), W_ih, W_hh, b_ih, b_hh))
 
 
-@mistake("lstm_cell", "one-bias", "b_hh left out (one bias instead of two)", f"""
+@mistake("lstm_cell_forward", "one-bias", "b_hh left out (one bias instead of two)", f"""
     nn.LSTM has two bias vectors, bias_ih_l0 and bias_hh_l0, and adds both to the
     pre-activation of every gate. Papers and most courses write one bias per gate; to match
     PyTorch, add b_ih and b_hh. The step: {_CELL_EQ}.""")
@@ -262,7 +262,7 @@ def _(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
     return _cell_reference(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, np.zeros_like(b_hh))
 
 
-@mistake("lstm_cell", "no-tanh-on-c", "tanh missing on c_t in h_t", f"""
+@mistake("lstm_cell_forward", "no-tanh-on-c", "tanh missing on c_t in h_t", f"""
     The output is h_t = o_t * tanh(c_t), not o_t * c_t: the cell state is unbounded (it
     adds up over time), and tanh squashes it into (-1, 1) before the output gate scales
     it. c_t itself is right; only h_t is wrong. The step: {_CELL_EQ}.""")
@@ -270,7 +270,7 @@ def _(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
     return _torch_step(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh, tanh_on_c=False)
 
 
-@mistake("lstm_cell", "sigmoid-candidate", "sigmoid on the candidate instead of tanh", f"""
+@mistake("lstm_cell_forward", "sigmoid-candidate", "sigmoid on the candidate instead of tanh", f"""
     The three gates use the sigmoid, with values in (0, 1); the candidate is the new
     content written to the cell and uses tanh, with values in (-1, 1), so that the cell
     can be pushed down as well as up. The step: {_CELL_EQ}.""")
@@ -278,7 +278,7 @@ def _(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
     return _torch_step(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh, candidate="sigmoid")
 
 
-@mistake("lstm_cell", "forget-on-candidate", "the forget gate applied to the candidate", f"""
+@mistake("lstm_cell_forward", "forget-on-candidate", "the forget gate applied to the candidate", f"""
     The forget gate scales the old cell state and the input gate scales the candidate:
     c_t = f_t * c_{{t-1}} + i_t * candidate. Here the two are swapped, f_t multiplies the
     candidate and i_t the old state (the same as reading the first two blocks in the order
@@ -383,9 +383,9 @@ def _(W_ih, W_hh, b_ih, b_hh):
 
 _BACK_EQ = ("the total gradient at c_t is dc = dc_t + dh_t * o_t * (1 - tanh(c_t)^2); then "
             "do = dh_t * tanh(c_t), di = dc * g, df = dc * c_{t-1}, dg = dc * i_t, dc_prev = dc * f_t; "
-            "through the sigmoids (s (1 - s)) and the tanh (1 - g^2) to the pre-activation dz, "
-            "packed as i, f, g, o: dx_t = dz W_ih, dh_prev = dz W_hh, dW_ih = dz^T x_t, "
-            "dW_hh = dz^T h_prev, db = the sum of dz over the batch")
+            "through the sigmoids (s (1 - s)) and the tanh (1 - g^2) to the pre-activation da, "
+            "packed as i, f, g, o: dx_t = da W_ih, dh_prev = da W_hh, dW_ih = da^T x_t, "
+            "dW_hh = da^T h_prev, db = the sum of da over the batch")
 
 
 def _variant_backward(dh_t, dc_t, x_t, h_prev, c_prev, i, f, g, o, c_t, W_ih, W_hh, b_ih, b_hh,
@@ -454,10 +454,10 @@ def _(dh_t, dc_t, x_t, h_prev, c_prev, i, f, g, o, c_t, W_ih, W_hh, b_ih, b_hh):
 
 
 @mistake("lstm_cell_backward", "packed-ifog", "the gate gradients packed in the order i, f, o, g", f"""
-    The gradient at the pre-activation, dz (B, 4H), must have the layout of z: four blocks
+    The gradient at the pre-activation, da (B, 4H), must have the layout of a_t: four blocks
     of H columns in PyTorch's order i, f, g, o, like the rows of W_ih, W_hh and the biases.
     Concatenating the gates' gradients as i, f, o, g puts the candidate's gradient where
-    the output gate's belongs, and every gradient computed from dz (all but dc_prev) is
+    the output gate's belongs, and every gradient computed from da (all but dc_prev) is
     wrong. The equations: {_BACK_EQ}.""")
 def _(dh_t, dc_t, x_t, h_prev, c_prev, i, f, g, o, c_t, W_ih, W_hh, b_ih, b_hh):
     import torch
