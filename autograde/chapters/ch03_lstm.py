@@ -335,8 +335,9 @@ def _(X, h_0, c_0, W_ih, W_hh, b_ih, b_hh):
 
 
 @mistake("lstm_forward", "output-holds-c", "the cell states stored in output instead of the hidden states", """
-    output holds the hidden states h_1, ..., h_T, the ones a head on top of the LSTM reads;
-    the cell states stay inside the layer, and only the last one comes back, as c_n.""")
+    output holds the hidden state of every step, h_1 to h_T, which a head on top of the
+    LSTM reads; the cell states stay inside the layer, and only the last one comes back,
+    as c_n.""")
 def _(X, h_0, c_0, W_ih, W_hh, b_ih, b_hh):
     cells, c = [], c_0
     h = h_0
