@@ -296,3 +296,18 @@ def test_the_checkouts_nbgrader_config_sanitises_feedback_as_the_grader_does():
     config = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
     assert list(config.GenerateFeedback.preprocessors) == feedback.PREPROCESSORS
     assert "autograde.grading.feedback.SanitizeFeedback" in feedback.PREPROCESSORS
+
+
+def test_feedback_math_is_mathml_drawn_without_any_script():
+    """The instructor's TeX reaches the student typeset, with scripts forbidden: MathML."""
+    from autograde.grading.feedback import safe_markdown
+
+    html_ = safe_markdown(r"The recurrence $h_t = \tanh(a_t)$, and $$\hat y_t = h_t W_{hy}^\top$$ costs $5.")
+    assert html_.count("<math") == 2 and "<msub>" in html_ and "costs $5." in html_
+
+
+def test_tex_cannot_smuggle_markup_into_feedback():
+    from autograde.grading.feedback import safe_markdown
+
+    html_ = safe_markdown(r"$\text{<script>alert(1)</script>}$ and $\text{<img src=x onerror=alert(1)>}$")
+    assert "<script" not in html_ and "<img" not in html_ and "&lt;script&gt;" in html_

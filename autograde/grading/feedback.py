@@ -63,7 +63,7 @@ class ScrubHiddenTests(Preprocessor):
 # Content-Security-Policy that forbids every script, so a missed case still runs nothing.
 
 # What a feedback page may load: its own inline styles, images carried in the page as
-# data, nothing else; no script at all (MathJax included: the TeX shows as written).
+# data, nothing else; no script at all (math is MathML, drawn by the browser itself).
 FEEDBACK_CSP = ("default-src 'none'; script-src 'none'; object-src 'none'; frame-src 'none'; "
                 "connect-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; "
                 "media-src 'none'; base-uri 'none'; form-action 'none'")
@@ -113,14 +113,50 @@ def clean_html(text: str) -> str:
                         protocols=["http", "https", "mailto", "data"], strip=False, strip_comments=True)
 
 
-def safe_markdown(source: str) -> str:
-    """Markdown whose rendering by the feedback template is the allow-listed HTML of
-    `source`: rendered once here (as nbconvert would), cleaned, and kept on one line
-    inside a <div> so that the template's own markdown pass leaves it as it is."""
-    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+# Math is typeset without any script: TeX becomes MathML here (latex2mathml), which the
+# browser draws itself, then passes an allow-list of its own (latex2mathml copies
+# \text{...} through unescaped, so its output is never trusted as it is).
+_MATH_TAGS = {"math", "mrow", "mi", "mo", "mn", "ms", "msub", "msup", "msubsup", "mfrac", "msqrt", "mroot",
+              "mtext", "mover", "munder", "munderover", "mtable", "mtr", "mtd", "mspace", "mstyle", "mpadded",
+              "mphantom", "menclose", "merror"}
+_MATH_ATTRIBUTES = {"math": ["display", "xmlns"], "mo": ["stretchy", "fence", "separator", "lspace", "rspace",
+                                                         "form", "movablelimits"],
+                    "mspace": ["width", "linebreak"], "mstyle": ["displaystyle", "scriptlevel"],
+                    "mtable": ["columnalign", "rowspacing", "columnspacing", "displaystyle"],
+                    "mtd": ["columnalign"], "mfrac": ["linethickness"], "*": ["mathvariant"]}
+_MATH = re.compile(r"\$\$(.+?)\$\$|(?<![\\$])\$(?=\S)([^$\n]+?)(?<=\S)\$(?!\$)", re.S)
+
+
+def tex_to_mathml(tex: str, display: bool) -> str:
+    """MathML for `tex`, allow-listed; the TeX as escaped text if it cannot be converted."""
+    import bleach
+    from latex2mathml.converter import convert
 
     try:
-        rendered = clean_html(markdown2html_mistune(str(source)))
+        mathml = convert(tex, display="block" if display else "inline")
+    except Exception:  # noqa: BLE001 - any TeX latex2mathml cannot read is shown as written
+        wrap = "$$" if display else "$"
+        return f"<code>{_html.escape(wrap + tex + wrap)}</code>"
+    return bleach.clean(mathml, tags=_MATH_TAGS, attributes=_MATH_ATTRIBUTES, strip=False, strip_comments=True)
+
+
+def safe_markdown(source: str) -> str:
+    """Markdown whose rendering by the feedback template is the allow-listed HTML of
+    `source`: rendered once here (as nbconvert would), cleaned, with its math typeset as
+    MathML, and kept on one line inside a <div> so that the template's own markdown pass
+    leaves it as it is."""
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    maths: list[str] = []
+
+    def hold(match: re.Match) -> str:
+        display = match.group(1) is not None
+        maths.append(tex_to_mathml(match.group(1) if display else match.group(2), display))
+        return f"MATHPLACEHOLDER{len(maths) - 1}X"
+
+    try:
+        rendered = clean_html(markdown2html_mistune(_MATH.sub(hold, str(source))))
+        rendered = re.sub(r"MATHPLACEHOLDER(\d+)X", lambda m: maths[int(m.group(1))], rendered)
     except Exception:  # e.g. a missing attachment: show the text as it was written
         rendered = f"<pre>{_html.escape(str(source))}</pre>"
     return _one_html_line(rendered)
