@@ -79,3 +79,20 @@ def student_venv() -> tuple[Path, Path]:
                        check=True, capture_output=True)
         (folder / ".ready").touch()
     return python, kernels / "share" / "jupyter"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Debian chromium for every browser test of the session (Playwright's
+    sync API allows one running instance at a time)."""
+    import browser_checks as bc
+
+    if not bc.CHROMIUM.exists():
+        pytest.fail(f"{bc.CHROMIUM} is missing: run `make setup` (it installs Debian's chromium)")
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    chromium = bc.launch(playwright)
+    yield chromium
+    chromium.close()
+    playwright.stop()

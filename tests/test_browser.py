@@ -37,17 +37,6 @@ CHAPTERS = [p for p in PAGES if re.fullmatch(r"book/\d\d-[^/]+", p)]
 WIDTHS = [bc.VIEWPORT["width"], bc.PHONE_WIDTH]  # a laptop's window and a phone's
 
 
-@pytest.fixture(scope="session")
-def browser():
-    if not bc.CHROMIUM.exists():
-        pytest.fail(f"{bc.CHROMIUM} is missing: run `make setup` (it installs Debian's chromium)")
-    from playwright.sync_api import sync_playwright
-
-    playwright = sync_playwright().start()
-    chromium = bc.launch(playwright)
-    yield chromium
-    chromium.close()
-    playwright.stop()
 
 
 @pytest.fixture(scope="session")

@@ -107,17 +107,6 @@ def graded(tmp_path_factory):
     return course_dir, {r.student: r for r in result.results}
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not bc.CHROMIUM.exists():
-        pytest.fail(f"{bc.CHROMIUM} is missing: run `make setup` (it installs Debian's chromium)")
-    from playwright.sync_api import sync_playwright
-
-    playwright = sync_playwright().start()
-    chromium = bc.launch(playwright)
-    yield chromium
-    chromium.close()
-    playwright.stop()
 
 
 def open_page(browser, folder, relative):

@@ -182,17 +182,6 @@ def test_a_student_runs_the_checks_in_jupyterlab(browser, lab):
     context.close()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not bc.CHROMIUM.exists():
-        pytest.fail(f"{bc.CHROMIUM} is missing: run `make setup` (it installs Debian's chromium)")
-    from playwright.sync_api import sync_playwright
-
-    playwright = sync_playwright().start()
-    chromium = bc.launch(playwright)
-    yield chromium
-    chromium.close()
-    playwright.stop()
 
 
 def offline_route(base: str, outside: list):
