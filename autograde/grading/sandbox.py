@@ -18,6 +18,7 @@ runner inside. Each parallel slot runs as a uid of its own (`UidClaim`).
 from __future__ import annotations
 
 import os
+import py_compile
 import shutil
 import subprocess
 import sys
@@ -121,6 +122,9 @@ def stage_site(dest: Path) -> Path:
     shutil.copytree(package / "kernel", dest / "autograde" / "kernel",
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     shutil.copy2(package / "grading" / "runner.py", dest / "rnn_runner.py")
+    import compileall  # bytecode made once per run, not by every kernel (the copy is read-only)
+
+    compileall.compile_dir(dest, quiet=1, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
     for path in [dest, *dest.rglob("*")]:
         os.chmod(path, 0o755 if path.is_dir() else 0o644)
     return dest
