@@ -15,6 +15,7 @@ import numpy as np
 from ..kernel import adapters
 from .registry import GradedFunction, mistake, register
 from .torchref import tensor as _t
+from .torchref import with_weights
 
 ASSIGNMENT = "03-lstm"
 GATES = ("i", "f", "g", "o")
@@ -52,15 +53,7 @@ def _states(rng: np.random.Generator, B: int, H: int) -> dict[str, np.ndarray]:
 
 def lstm_with_weights(W_ih, W_hh, b_ih, b_hh):
     """A one-layer float64 `nn.LSTM` whose parameters are exactly these packed arrays."""
-    import torch
-
-    H, D = W_ih.shape[0] // 4, W_ih.shape[1]
-    lstm = torch.nn.LSTM(D, H, dtype=torch.float64)
-    with torch.no_grad():
-        for name, value in {"weight_ih_l0": W_ih, "weight_hh_l0": W_hh,
-                            "bias_ih_l0": b_ih, "bias_hh_l0": b_hh}.items():
-            getattr(lstm, name).copy_(_t(value))
-    return lstm
+    return with_weights("LSTM", W_ih, W_hh, b_ih, b_hh)
 
 
 def _run_lstm(X, h_0, c_0, W_ih, W_hh, b_ih, b_hh):

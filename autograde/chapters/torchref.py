@@ -12,17 +12,24 @@ def tensor(value):
     return torch.from_numpy(np.asarray(value, dtype=np.float64))
 
 
-def rnn_with_weights(W_ih, W_hh, b_ih, b_hh):
-    """A one-layer float64 `nn.RNN` whose parameters are exactly these arrays."""
+def with_weights(kind: str, W_ih, W_hh, b_ih, b_hh):
+    """A one-layer float64 `nn.RNN`, `nn.LSTM` or `nn.GRU` (`kind`) whose parameters are
+    exactly these (packed) arrays: W_ih is (gates * H, D)."""
     import torch
 
-    H, D = W_ih.shape
-    rnn = torch.nn.RNN(D, H, dtype=torch.float64)
+    gates = {"RNN": 1, "GRU": 3, "LSTM": 4}[kind]
+    H, D = W_ih.shape[0] // gates, W_ih.shape[1]
+    module = getattr(torch.nn, kind)(D, H, dtype=torch.float64)
     with torch.no_grad():
         for name, value in {"weight_ih_l0": W_ih, "weight_hh_l0": W_hh,
                             "bias_ih_l0": b_ih, "bias_hh_l0": b_hh}.items():
-            getattr(rnn, name).copy_(tensor(value))
-    return rnn
+            getattr(module, name).copy_(tensor(value))
+    return module
+
+
+def rnn_with_weights(W_ih, W_hh, b_ih, b_hh):
+    """A one-layer float64 `nn.RNN` whose parameters are exactly these arrays."""
+    return with_weights("RNN", W_ih, W_hh, b_ih, b_hh)
 
 
 def rnn_weights(rng: np.random.Generator, D: int, H: int, w_hh: float) -> dict[str, np.ndarray]:
