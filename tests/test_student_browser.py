@@ -120,14 +120,7 @@ def test_a_student_runs_the_checks_in_jupyterlab(browser, lab):
     base, token, nb, whl = lab
     context = browser.new_context(viewport=bc.VIEWPORT)
     outside = []
-
-    def route(r):
-        if r.request.url.startswith(base):
-            r.continue_()
-        else:
-            outside.append(r.request.url)
-            r.abort()
-    context.route("**/*", route)
+    context.route("**/*", offline_route(base, outside))
     page = context.new_page()
     page.goto(f"{base}/lab/tree/{ASSIGNMENT}.ipynb?token={token}")
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60000)
