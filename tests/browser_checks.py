@@ -6,7 +6,9 @@ may fetch from that server only (anything else is aborted before it leaves the b
 and recorded as a problem: the site must work offline). `visit` loads a page, waits for
 MathJax to finish typesetting and for the fonts, and returns its `Facts`: what went
 wrong while loading, unrendered TeX, images, links, the sidebar, copy buttons, hidden
-inputs, download links and the page text. Each `*_problems` function turns facts into a
+inputs, download links and the page text; `layout` measures, at a given window width,
+where each display equation and each code block lies against the text column. Each
+`*_problems` function turns facts into a
 list of problems (empty when the page is fine), so the same function checks the book and
 the deliberately broken pages that prove it can fail.
 """
@@ -28,6 +30,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 VIEWPORT = {"width": 1280, "height": 900}
+PHONE_WIDTH = 390  # a phone held upright (iPhone 12 to 15): the narrowest layout a reader uses
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -183,6 +186,7 @@ def visit(browser, url: str, screenshot: Path | None = None, dark_screenshot: Pa
             screenshot.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(screenshot), full_page=True)
         facts.data = page.evaluate(FACTS_JS, theme)
+        facts.data["darkPlates"] = _dark_figure_edges(page)
         if dark_screenshot is not None:
             page.evaluate("document.documentElement.dataset.theme = 'dark'")
             figure = page.locator(".bd-article img").first
@@ -193,6 +197,86 @@ def visit(browser, url: str, screenshot: Path | None = None, dark_screenshot: Pa
     finally:
         context.close()
     return facts
+
+
+# The page's layout at one window width: does any display equation or code block stick
+# out of the text column? Every toggle is opened first, so that folded code is measured too.
+LAYOUT_JS = r"""
+() => {
+  document.querySelectorAll('details').forEach(d => { d.open = true; });
+  const column = document.querySelector('article.bd-article') || document.querySelector('main') || document.body;
+  const box = column.getBoundingClientRect(), style = getComputedStyle(column);
+  const left = box.left + parseFloat(style.paddingLeft), right = box.right - parseFloat(style.paddingRight);
+  const px = v => Math.round(v);
+  const equations = [...column.querySelectorAll('mjx-container[display="true"]')].map(c => {
+    const math = c.querySelector('mjx-math') || c;
+    const r = math.getBoundingClientRect();
+    // A box between the equation and the column that hides or scrolls part of it.
+    let clipped = null;
+    for (let el = c; el && el !== column; el = el.parentElement) {
+      if (el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX !== 'visible') {
+        clipped = `${el.tagName.toLowerCase()} shows ${el.clientWidth} of ${el.scrollWidth} px`; break;
+      }
+    }
+    const eqno = c.parentElement && c.parentElement.querySelector(':scope > .eqno');
+    let collides = false;
+    if (eqno) {
+      const n = eqno.getBoundingClientRect();
+      collides = n.left < r.right - 1 && n.right > r.left + 1 && n.top < r.bottom - 1 && n.bottom > r.top + 1;
+    }
+    const label = (c.parentElement.id || '') + ' ' + (c.getAttribute('aria-label') || c.textContent).trim();
+    return {label: label.trim().slice(0, 80), left: px(r.left), right: px(r.right), width: px(r.width),
+            clipped, collides};
+  });
+  const code = [...column.querySelectorAll('pre')].filter(p => p.getClientRects().length).map(p => {
+    const lines = p.textContent.split('\n');
+    const longest = lines.reduce((a, b) => (b.length > a.length ? b : a), '');
+    return {scroll: p.scrollWidth, client: p.clientWidth, longest: longest.slice(0, 100), chars: longest.length};
+  });
+  return {width: window.innerWidth, column: [px(left), px(right)], equations, code};
+}
+"""
+
+
+def layout(browser, url: str, width: int) -> dict:
+    """Where the display equations and code blocks of `url` lie at a window `width` px wide."""
+    context = browser.new_context(viewport={"width": width, "height": VIEWPORT["height"]}, service_workers="block")
+    origin = "{0.scheme}://{0.netloc}/".format(urllib.parse.urlsplit(url))
+    context.route("**/*", lambda route: route.continue_() if route.request.url.startswith((origin, "data:"))
+                  else route.abort())
+    try:
+        page = context.new_page()
+        page.goto(url, wait_until="load")
+        page.evaluate(READY_JS)
+        return page.evaluate(LAYOUT_JS)
+    finally:
+        context.close()
+
+
+def _dark_figure_edges(page) -> list[dict]:
+    """In dark mode, the luminance (0..1) of each figure's outer edge as the reader sees
+    it, CSS filters included: a light edge is a plate of white around the figure."""
+    import io
+
+    from PIL import Image
+
+    page.evaluate("document.documentElement.dataset.theme = 'dark'")
+    edges = []
+    try:
+        images = page.locator("article img, .bd-article img")
+        for i in range(images.count()):
+            img = images.nth(i)
+            if not img.is_visible():
+                continue
+            img.scroll_into_view_if_needed()
+            shot = Image.open(io.BytesIO(img.screenshot())).convert("L")
+            w, h = shot.size
+            ring = [shot.getpixel((x, y)) for x in range(0, w, 4) for y in (1, h - 2)]
+            ring += [shot.getpixel((x, y)) for y in range(0, h, 4) for x in (1, w - 2)]
+            edges.append({"src": img.get_attribute("src"), "luminance": sum(ring) / len(ring) / 255})
+    finally:
+        page.evaluate("document.documentElement.dataset.theme = 'light'")
+    return edges
 
 
 # ---------------------------------------------------------------- the checks
@@ -242,6 +326,35 @@ def dark_mode_problems(facts: Facts) -> list[str]:
             problems.append(f"transparent image on a dark background in dark mode: {img['src']} "
                             f"(min alpha {img['minAlpha']}, behind it {img['background']})")
     return problems
+
+
+def equation_overflow_problems(layout: dict) -> list[str]:
+    """Every display equation lies inside the text column, whole: nothing cut off, nothing
+    to scroll, and its number beside it rather than over it."""
+    (left, right), problems = layout["column"], []
+    for eq in layout["equations"]:
+        where = f"at {layout['width']} px: {eq['label']!r}"
+        if eq["right"] > right + 1 or eq["left"] < left - 1:
+            problems.append(f"equation wider than the column ({eq['width']} px, column {right - left} px) {where}")
+        elif eq["clipped"]:
+            problems.append(f"equation cut off or scrolled ({eq['clipped']}) {where}")
+        if eq["collides"]:
+            problems.append(f"equation number on top of the equation {where}")
+    return problems
+
+
+def code_scroll_problems(layout: dict) -> list[str]:
+    """No code block or code output scrolls sideways: every line fits the column."""
+    return [f"code scrolls sideways at {layout['width']} px ({block['client']} of {block['scroll']} px shown; "
+            f"longest line, {block['chars']} characters: {block['longest']!r})"
+            for block in layout["code"] if block["scroll"] > block["client"] + 1]
+
+
+def dark_plate_problems(facts: Facts) -> list[str]:
+    """In dark mode a figure reads on the dark page itself: its edge is dark, not a white
+    or grey plate (the theme's default dims an opaque figure to grey and pads it)."""
+    return [f"figure on a light plate in dark mode (edge luminance {img['luminance']:.2f}): {img['src']}"
+            for img in facts["darkPlates"] if img["luminance"] > 0.3]
 
 
 def copy_button_problems(facts: Facts) -> list[str]:

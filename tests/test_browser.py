@@ -4,13 +4,15 @@ Debian's chromium (headless, driven by Playwright; never `playwright install`) o
 every page of _toc.yml from the strictly built site, served on 127.0.0.1. A page must
 load with no console error, no failed request and no request outside the site (it must
 work offline), every equation typeset by MathJax, every image loaded with real alt text
-and readable in dark mode, every internal link and anchor resolving, the sidebar
-reaching every page, a copy button on every code block, each hide-input cell a closed
-toggle, no solution or hidden test code in its text; exercise pages show the stubs and
-offer the notebook; the search page finds "forget gate". A full-page screenshot of each
-page (and one in dark mode) is written to _build/html/_screenshots/ for a person to look
-at. The second half serves deliberately broken pages the same way and shows that each
-check catches them.
+and readable in dark mode (no white or grey plate around it), every internal link and
+anchor resolving, the sidebar reaching every page, a copy button on every code block,
+each hide-input cell a closed toggle, no solution or hidden test code in its text; every
+display equation lies inside the text column at 1280 px and at a phone's 390 px, and no
+chapter's code block or output scrolls sideways at 1280 px; exercise pages show the
+stubs and offer the notebook; the search page finds "forget gate". A full-page
+screenshot of each page (and one in dark mode) is written to _build/html/_screenshots/
+for a person to look at. The second half serves deliberately broken pages the same way
+and shows that each check catches them.
 """
 from __future__ import annotations
 
@@ -31,6 +33,8 @@ pytestmark = pytest.mark.slow
 
 PAGES = toc_files()
 EXERCISES = [f"exercises/{a}/{a}" for a in ASSIGNMENTS]
+CHAPTERS = [p for p in PAGES if re.fullmatch(r"book/\d\d-[^/]+", p)]
+WIDTHS = [bc.VIEWPORT["width"], bc.PHONE_WIDTH]  # a laptop's window and a phone's
 
 
 @pytest.fixture(scope="session")
@@ -74,6 +78,18 @@ def facts(browser, site, screenshots):
 
 
 @pytest.fixture(scope="session")
+def layouts(browser, site):
+    """Each page's layout at a window width, measured once."""
+    seen: dict[tuple[str, int], dict] = {}
+
+    def of(page: str, width: int) -> dict:
+        if (page, width) not in seen:
+            seen[page, width] = bc.layout(browser, site + page + ".html", width)
+        return seen[page, width]
+    return of
+
+
+@pytest.fixture(scope="session")
 def links():
     return bc.LinkChecker()
 
@@ -113,6 +129,19 @@ def test_every_equation_is_typeset_by_mathjax(facts, page):
         assert f["mjx"] > 0, "the source has math, the page shows none"
 
 
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("page", PAGES)
+def test_every_display_equation_fits_its_column(layouts, page, width):
+    assert bc.equation_overflow_problems(layouts(page, width)) == []
+
+
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_no_code_block_or_output_of_a_chapter_scrolls_sideways(layouts, page):
+    f = layouts(page, bc.VIEWPORT["width"])
+    assert f["code"], "a chapter without code blocks: nothing was measured"
+    assert bc.code_scroll_problems(f) == []
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_every_image_loads_and_has_alt_text(facts, page):
     assert bc.image_problems(facts(page)) == []
@@ -121,6 +150,7 @@ def test_every_image_loads_and_has_alt_text(facts, page):
 @pytest.mark.parametrize("page", PAGES)
 def test_figures_stay_readable_in_dark_mode(facts, page):
     assert bc.dark_mode_problems(facts(page)) == []
+    assert bc.dark_plate_problems(facts(page)) == []
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -205,6 +235,28 @@ MATHJAX = ('<script>window.MathJax = {"options": {"processHtmlClass": "tex2jax_p
            '</script><script defer src="_static/mathjax/tex-chtml.js"></script>')
 
 
+def terms(n: int) -> str:
+    return " + ".join(f"x_{{{i}}}" for i in range(1, n + 1))
+
+
+# A column at most 700 px wide: an equation that fits, one that fits a laptop's window but
+# not a phone's, one too wide for any window, one cut off by a box narrower than itself,
+# one with its number on top of it; a short code line, a long one and a long one folded
+# in a closed toggle (the check opens it).
+LAYOUT_PAGE = (
+    '<article class="bd-article" style="max-width: 700px; margin: 0 auto; padding: 0 16px">'
+    '<div class="math">\\[h_t\\]</div>'
+    f'<div class="math" id="phone">\\[{terms(14)}\\]</div>'
+    f'<div class="math" id="wide">\\[{terms(30)}\\]</div>'
+    f'<div style="overflow: hidden; width: 100px"><div class="math" id="boxed">\\[{terms(4)}\\]</div></div>'
+    f'<div class="math" id="numbered" style="position: relative"><span class="eqno" '
+    f'style="position: absolute; left: 45%; top: 0">(1.1)</span>\\[{terms(6)}\\]</div>'
+    '<div class="highlight"><pre>x = 1</pre></div>'
+    f'<div class="highlight"><pre>x = {" + ".join(["1"] * 80)}</pre></div>'
+    f'<details><summary>show code</summary><pre>y = {" + ".join(["2"] * 80)}</pre></details>'
+    '</article>')
+
+
 def html(body: str, head: str = "") -> str:
     return f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>broken</title>{head}</head>' \
            f'<body class="tex2jax_ignore mathjax_ignore">{body}</body></html>'
@@ -242,6 +294,12 @@ def broken(tmp_path_factory, built_book, secrets):
                           '<div class="highlight"><pre>print(1)</pre></div>'
                           '<div class="cell tag_hide-input"><div class="cell_input"><pre>plt.plot()</pre></div></div>'),
         "leak.html": html(f'<pre>{line}</pre>'),
+        "layout.html": html(LAYOUT_PAGE, MATHJAX),
+        "plate.html": html('<article class="bd-article" style="background: #121212">'
+                           '<img src="opaque.png" alt="A plain white figure.">'
+                           '<div class="bd-content"><div class="cell_output">'
+                           '<img src="opaque.png" alt="The figure in a cell output."></div></div></article>',
+                           '<link rel="stylesheet" href="_static/course.css">'),
         "exercise.html": html('<div class="dropdown-download-buttons"><a href="stubless.ipynb">Download</a></div>'),
     }
     for name, text in pages.items():
@@ -281,6 +339,15 @@ def test_a_transparent_figure_on_a_dark_page_is_caught(browser, broken):
     assert len(problems) == 1 and "transparent.png" in problems[0], problems
 
 
+def test_a_figure_on_a_white_plate_in_dark_mode_is_caught(browser, broken):
+    """The same white figure, without the book's stylesheet (a white plate on the dark
+    page) and with it, in a cell output as the book puts it (inverted: no plate)."""
+    problems = bc.dark_plate_problems(bc.visit(browser, broken + "plate.html"))
+    assert len(problems) == 1 and "plate" in problems[0], problems
+    assert [img["src"] for img in bc.visit(browser, broken + "plate.html")["darkPlates"]] == \
+        ["opaque.png", "opaque.png"]
+
+
 def test_a_broken_link_and_missing_anchors_are_caught(browser, broken):
     problems = bc.LinkChecker().problems(bc.visit(browser, broken + "links.html"))
     assert len(problems) == 3, problems
@@ -297,6 +364,22 @@ def test_a_sidebar_missing_a_page_a_code_block_without_copy_button_and_an_unfold
     assert len(bc.hide_input_problems(f, 1)) == 1
     assert len(bc.hide_input_problems(f, 2)) == 2
     assert not f["repositoryButtons"]
+
+
+def test_an_equation_too_wide_cut_off_or_under_its_number_and_sideways_scrolling_code_are_caught(browser, broken):
+    laptop = bc.layout(browser, broken + "layout.html", bc.VIEWPORT["width"])
+    problems = bc.equation_overflow_problems(laptop)
+    assert len(laptop["equations"]) == 5, laptop["equations"]
+    assert len(problems) == 3, problems
+    assert any("wider than the column" in p and "wide" in p for p in problems), problems
+    assert any("cut off" in p and "boxed" in p for p in problems), problems
+    assert any("number on top" in p and "numbered" in p for p in problems), problems
+    phone = bc.layout(browser, broken + "layout.html", bc.PHONE_WIDTH)
+    problems = bc.equation_overflow_problems(phone)
+    assert len(problems) == 4 and any("wider than the column" in p and "phone" in p for p in problems), problems
+    problems = bc.code_scroll_problems(laptop)
+    assert len(laptop["code"]) == 3 and len(problems) == 2, problems
+    assert any("'x = 1 + 1" in p for p in problems) and any("'y = 2 + 2" in p for p in problems), problems
 
 
 def test_solution_code_in_the_page_text_is_caught(browser, broken, secrets):

@@ -2,7 +2,9 @@
 import numpy as np
 import pytest
 
-from autograde import checks, record, registry, trusted
+from autograde import chapters
+from autograde.grading import records, trusted
+from autograde.kernel import checks, record
 from autograde.kernel.checks import CheckFailed, check
 from conftest import ASSIGNMENTS, solution_sources
 from wrong_implementations import cases as wrong_cases
@@ -117,17 +119,21 @@ def test_recorded_outputs_are_rescored_outside_the_kernel(tmp_path, monkeypatch)
     a process that trusts only the recorded outputs, and a patched comparison shows."""
     monkeypatch.setenv(record.ENV, str(tmp_path / "honest"))
     ns = load_functions("01-rnn-basics")
-    for fn in chapters.assignments()["01-rnn-basics"]:
+    functions = chapters.assignments()["01-rnn-basics"]
+    known = {fn.name: len(fn.outputs) for fn in functions}
+    for fn in functions:
         check(fn.name, ns[fn.name])
         check(fn.name, ns[fn.name], hidden_seed=7)
-    verdicts = trusted.rescore_dir(tmp_path / "honest")
-    assert len(verdicts) == sum(fn.n_public + fn.n_hidden for fn in chapters.assignments()["01-rnn-basics"])
-    assert all(v.passed and v.kernel_passed and not v.tampered for v in verdicts)
+    read = records.read(tmp_path / "honest", known)
+    assert not read.problems
+    verdicts = trusted.rescore(read.records, {fn.name: 7 for fn in functions})
+    assert len(verdicts) == sum(fn.n_public + fn.n_hidden for fn in functions)
+    assert all(v.passed and v.kernel_passed for v in verdicts)
 
     # A submission that patches the comparison passes in its kernel, not outside it.
     monkeypatch.setenv(record.ENV, str(tmp_path / "patched"))
     monkeypatch.setattr(checks, "compare_outputs", lambda *a, **k: None)
     check("rnn_cell", lambda x_t, h_prev, *w: np.zeros_like(h_prev))
-    verdicts = trusted.rescore_dir(tmp_path / "patched")
-    assert verdicts and all(v.tampered for v in verdicts)
+    verdicts = trusted.rescore(records.read(tmp_path / "patched", known).records, {})
+    assert verdicts and all(v.kernel_passed and not v.passed for v in verdicts)
     assert "h_t differs from the reference" in verdicts[0].message

@@ -61,7 +61,11 @@ def _function_points(scores, name):
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_the_solution_scores_full_marks(graded, assignment):
     _, scores = graded[assignment]
-    assert all(s == m and m > 0 for s, m in scores["solution"].values()), scores["solution"]
+    assert all(s == m for s, m in scores["solution"].values()), scores["solution"]
+    assert sum(s for s, _ in scores["solution"].values()) > 0
+    # Points ride on the hidden cases; the public checks' answers ship, so they earn nothing.
+    assert all(m == 0 for gid, (_, m) in scores["solution"].items() if gid.endswith("_public"))
+    assert all(m > 0 for gid, (_, m) in scores["solution"].items() if gid.endswith("_hidden"))
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -87,7 +91,8 @@ def test_a_wrong_implementation_loses_that_functions_points_and_only_those(grade
 def test_a_catalogued_mistake_is_diagnosed_as_itself_in_results_and_feedback(graded, i, assignment, name, mistake):
     course_dir, _ = graded[assignment]
     result = json.loads((course_dir / "autograded" / _student(i) / assignment / "result.json").read_text())
-    failed = [c for c in result["cells"] if c["grade_id"].startswith(f"test_{name}_") and c["points"] == 0]
+    failed = [c for c in result["cells"] if c["grade_id"].startswith(f"test_{name}_") and not c["trusted_passed"]]
+    assert failed
     catalogue = {m.key: m for m in chapters.mistakes_for(name)}
     feedback = (course_dir / "feedback" / _student(i) / assignment / f"{assignment}.html").read_text()
     if mistake in catalogue:
@@ -125,12 +130,15 @@ def test_feedback_html_exists_for_everyone_and_shows_no_hidden_test(graded, assi
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_unscrubbed_feedback_would_be_caught_leaking_hidden_tests(graded, assignment, tmp_path):
-    """Stock nbgrader's rendering of the autograded notebook shows the hidden tests;
-    the check above would catch it."""
+    """Stock nbgrader autogrades the instructor's notebook, hidden tests and seeds included,
+    and its feedback shows them; the check above would catch that. Ours runs the notebook
+    without its seeds, so the autograded notebook holds none to leak."""
     from nbconvert import HTMLExporter
 
     course_dir, _ = graded[assignment]
-    nb = nbformat.read(course_dir / "autograded" / "stub" / assignment / f"{assignment}.ipynb", as_version=4)
+    ours = (course_dir / "autograded" / "stub" / assignment / f"{assignment}.ipynb").read_text()
+    assert not re.search(r"hidden_seed\s*=\s*\d", ours)
+    nb = nbformat.read(course_dir / "source" / assignment / f"{assignment}.ipynb", as_version=4)
     page = tmp_path / "stock.html"
     page.write_text(HTMLExporter().from_notebook_node(nb)[0], encoding="utf-8")
     secrets = {line: kind for line, kind in leaks.secret_lines(solution_path(assignment)).items()

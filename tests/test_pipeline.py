@@ -60,15 +60,120 @@ def rnn_cell(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
     return np.zeros((x_t.shape[0], W_hh.shape[0]))
 '''
 
-# Overwrite the kernel's copy of the hidden references so that zeros "match".
-FORGE_REFERENCES = '''
+# A notebook that implements nothing and writes the check records itself: for the
+# public cases it can copy the shipped answers; for the hidden cases it has only their
+# inputs (no seed, no answer), so whatever it forges is wrong.
+FORGE_RECORDS = '''
 import os
-path = os.environ["AUTOGRADE_CASES"]
-forged = dict(np.load(path))
-for key in forged:
-    if key.startswith("rnn_cell/"):
-        forged[key] = np.zeros_like(forged[key])
-np.savez(path, **forged)
+from autograde.kernel import cases, record
+for name in ["rnn_cell", "rnn_forward", "jordan_step", "many_to_one", "rnn_param_count"]:
+    for case in cases.public_cases(name):
+        record.write(name, "public", case.index, case.expected, None, True)
+    for case in cases.hidden_cases(name) or []:
+        guess = [np.zeros(1)] if name != "rnn_param_count" else [0]
+        record.write(name, "hidden", case.index, guess, None, True)
+print("forged")
+'''
+
+# The stub of rnn_cell walks up the call stack to the check's frame and returns the
+# expected output it finds there: it works for public cases, whose answers ship.
+STACK_WALKER = '''
+import inspect
+def rnn_cell(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
+    for info in inspect.stack():
+        case = info.frame.f_locals.get("case")
+        if case is not None and getattr(case, "expected", None) is not None:
+            return case.expected[0]
+    return np.zeros((x_t.shape[0], W_hh.shape[0]))
+'''
+
+# Everything a kernel could look at for a hidden seed or a hidden answer.
+SNOOP = '''
+import os, glob, sys
+seen = [repr(dict(os.environ)), repr(sys.argv), repr(sorted(os.listdir(".")))]
+for p in glob.glob("/proc/[0-9]*/cmdline") + glob.glob("/proc/[0-9]*/environ"):
+    try:
+        seen.append(open(p, "rb").read().decode(errors="replace"))
+    except OSError:
+        pass
+for root, dirs, files in os.walk("."):
+    for f in files:
+        try:
+            seen.append(open(os.path.join(root, f), "rb").read(1 << 20).decode(errors="replace"))
+        except OSError:
+            pass
+hidden = os.environ.get("AUTOGRADE_HIDDEN")
+if hidden:
+    seen.append("hidden keys: " + " ".join(sorted(np.load(hidden).files)))
+for mod in ["torch", "autograde.chapters", "autograde.grading", "autograde.grading.references"]:
+    try:
+        __import__(mod)
+        print(mod, "IMPORTED")
+    except ImportError as e:
+        print(mod, "not importable", type(e).__name__)
+print("mode", oct(os.stat(".").st_mode & 0o777), "owner", os.stat(".").st_uid, "me", os.getuid())
+print("beside me", len(os.listdir(os.path.dirname(os.getcwd()))))
+open("snooped.txt", "w").write("\\n".join(seen))
+print("SNOOPED", len(seen))
+'''
+
+# A record claiming a billion outputs, and thousands of junk records.
+HUGE_RECORDS = '''
+import os, json, uuid
+folder = os.environ["AUTOGRADE_RECORD"]
+os.makedirs(folder, exist_ok=True)
+meta = {"function": "rnn_cell", "kind": "hidden", "index": 10**12, "error": None, "kernel_passed": True,
+        "n_outputs": 10**9}
+np.savez(os.path.join(folder, "huge.npz"), meta=np.asarray(json.dumps(meta)))
+for i in range(3000):
+    open(os.path.join(folder, f"junk{i}.npz"), "wb").write(b"not a zip")
+'''
+
+# Keeps replacing the files the grader reads back with named pipes, until the end.
+NAMED_PIPES = '''
+import os, subprocess, sys
+subprocess.Popen([sys.executable, "-c", """
+import os, time
+names = ["status.json", "executed.ipynb", ".records"]
+while True:
+    for n in names:
+        try:
+            if os.path.isdir(n) and not os.path.islink(n):
+                os.rename(n, n + ".old")
+            elif os.path.exists(n):
+                os.remove(n)
+            os.mkfifo(n)
+        except OSError:
+            pass
+    time.sleep(0.01)
+"""])
+'''
+
+# Leaks every file descriptor it can get, then lets the checks run.
+EXHAUST_FDS = '''
+held = []
+try:
+    while True:
+        held.append(open("/dev/null"))
+except OSError as e:
+    print("out of file descriptors after", len(held), type(e).__name__)
+'''
+
+# Fills the work folder: its disk cap stops it, and it tidies up.
+FILL_DISK = '''
+import os
+try:
+    for i in range(8):  # 8 files of 50 MiB: each under the file-size limit, together over the cap
+        with open(f"big{i}.bin", "wb") as f:
+            for _ in range(50):
+                f.write(b"x" * (1 << 20))
+                f.flush()
+    print("wrote 400 MiB")
+except OSError as e:
+    print("disk full:", e.strerror)
+for i in range(8):
+    if os.path.exists(f"big{i}.bin"):
+        os.remove(f"big{i}.bin")
 '''
 
 
@@ -166,10 +271,20 @@ for path in [{str(course_dir / "gradebook.db")!r}, {str(course_dir / "PWNED")!r}
     subs["patches_numpy"] = extra_cell(solved(rnn_cell=WRONG_CELL),
                                        "np.allclose = lambda *a, **k: True\nnp.testing.assert_allclose = lambda *a, **k: None",
                                        after="imports")
-    subs["patches_compare"] = extra_cell(solved(rnn_cell=WRONG_CELL),
-                                         "import autograde.checks\nautograde.checks.compare_outputs = lambda *a, **k: None",
-                                         after="imports")
-    subs["forges_references"] = extra_cell(solved(rnn_cell=ZEROS_CELL), FORGE_REFERENCES, after="imports")
+    subs["patches_compare"] = extra_cell(
+        solved(rnn_cell=WRONG_CELL),
+        "import autograde.kernel.checks\nautograde.kernel.checks.compare_outputs = lambda *a, **k: None",
+        after="imports")
+    subs["forges_records"] = extra_cell(make_submission(A, solved=False), FORGE_RECORDS, after="imports")
+    subs["walks_the_stack"] = solved(rnn_cell=STACK_WALKER)
+    subs["snoops"] = extra_cell(good, SNOOP, after="imports")
+    subs["huge_records"] = extra_cell(good, HUGE_RECORDS)
+    subs["named_pipes"] = extra_cell(good, NAMED_PIPES)
+    subs["exhausts_fds"] = extra_cell(good, EXHAUST_FDS, after="imports")
+    subs["fills_disk"] = extra_cell(good, FILL_DISK, after="imports")
+    many = copy.deepcopy(good)
+    many.cells = [nbformat.v4.new_code_cell("1") for _ in range(10_000)] + many.cells
+    subs["ten_thousand_cells"] = many
     subs["replaces_check"] = extra_cell(solved(rnn_cell=WRONG_CELL), "check = lambda *a, **k: None", after="imports")
     subs["swallows_errors"] = extra_cell(
         solved(rnn_cell=WRONG_CELL),
@@ -228,8 +343,27 @@ def graded(tmp_path_factory, server):
     nbformat.write(subs["good"], extra / f"{A}.ipynb")
     (extra / "notes.txt").write_text("my notes")
     (extra / "latin1.csv").write_bytes(b"caf\xe9\n")
+    # Links: a notebook that is a symlink to the instructor's; an extra file linked to it;
+    # a hard link to a file outside the submission; a notebook too big to grade; an
+    # invalid student id (a newline).
+    instructor = ROOT / "solutions" / A / f"{A}.ipynb"
+    for student in ("symlinked_notebook", "symlinked_extra", "hard_linked", "too_big", "bad\nid"):
+        (course_dir / "submitted" / student / A).mkdir(parents=True)
+    (course_dir / "submitted" / "symlinked_notebook" / A / f"{A}.ipynb").symlink_to(instructor)
+    nbformat.write(solved(), course_dir / "submitted" / "symlinked_extra" / A / f"{A}.ipynb")
+    (course_dir / "submitted" / "symlinked_extra" / A / "answers.ipynb").symlink_to(instructor)
+    outside = course_dir / "instructor-copy.ipynb"
+    outside.write_bytes(instructor.read_bytes())
+    import os
+    os.link(outside, course_dir / "submitted" / "hard_linked" / A / f"{A}.ipynb")
+    big = solved()
+    big.cells.append(nbformat.v4.new_markdown_cell("x" * (21 << 20)))
+    nbformat.write(big, course_dir / "submitted" / "too_big" / A / f"{A}.ipynb")
+    nbformat.write(solved(), course_dir / "submitted" / "bad\nid" / A / f"{A}.ipynb")
     result = course.grade(ROOT, A, course_dir, limits=LIMITS, progress=False)
-    return course_dir, {r.student: r for r in result.results}
+    by_student = {r.student: r for r in result.results}
+    assert pipeline.load(course_dir, "snoops", A) is not None
+    return course_dir, by_student
 
 
 def points(result, function=None):
@@ -267,7 +401,7 @@ def test_a_kernel_crash_keeps_the_points_of_the_tests_that_ran(graded, student):
     assert points(r) == POINTS["rnn_cell"] + POINTS["rnn_forward"] + POINTS["jordan_step"]
     assert "crash" in r.flags
     assert any("the kernel died while running" in m for m in r.messages)
-    assert all(c["message"].startswith("did not run") for c in r.cells if c["points"] == 0)
+    assert all(c["message"].startswith("did not run") for c in r.cells if c["points"] < c["max_points"])
 
 
 def test_a_memory_bomb_fails_inside_the_limit_and_costs_only_its_function(graded):
@@ -335,14 +469,13 @@ def test_patching_numpy_changes_nothing(graded):
     ("patches_compare", POINTS["jordan_step"] + POINTS["rnn_param_count"]),
     ("swallows_errors", POINTS["jordan_step"] + POINTS["rnn_param_count"]),
     ("replaces_check", 0),  # a fake check records nothing, so no test can be trusted
-    ("forges_references", POINTS["jordan_step"] + POINTS["rnn_param_count"]),
 ])
 def test_fooling_the_kernel_is_caught_by_the_trusted_comparison(graded, student, total):
     r = graded[1][student]
     assert "suspected tampering" in r.flags
     for fn in ("rnn_cell", "rnn_forward", "many_to_one"):
         assert points(r, fn) == 0
-    fooled = [c for c in r.cells if c["kernel_passed"] and not c["trusted_passed"]]
+    fooled = [c for c in r.cells if c["kernel_passed"] and not c["trusted_passed"] and c["max_points"] == 0]
     assert fooled and all(c["message"].startswith("suspected tampering") for c in fooled)
     assert points(r) == total
 
@@ -386,6 +519,8 @@ def test_deleted_cells_are_restored_or_graded_as_unanswered(graded):
 def test_every_student_gets_feedback_with_the_grading_notes_and_no_hidden_values(graded):
     course_dir, results = graded
     for student, r in results.items():
+        if "invalid student id" in r.flags:
+            continue  # no folder is ever made from an invalid id
         page = (course_dir / "feedback" / student / A / f"{A}.html").read_text(encoding="utf-8")
         assert f"{r.score:g} / {r.max_score:g}" in page
         for m in r.messages:
@@ -424,7 +559,8 @@ def test_the_gradebook_and_csv_hold_every_student_once(graded):
     with sqlite3.connect(course_dir / "gradebook.db") as db:
         rows = db.execute("select student.id, count(*) from submitted_assignment join student "
                           "on student.id = submitted_assignment.student_id group by student.id").fetchall()
-    assert sorted(s for s, _ in rows) == sorted(results) and all(n == 1 for _, n in rows)
+    valid = sorted(s for s in results if s != "bad\nid")
+    assert sorted(s for s, _ in rows) == valid and all(n == 1 for _, n in rows)
     import csv
     lines = list(csv.DictReader(open(course_dir / "grades.csv")))
     assert sorted(r["student_id"] for r in lines) == sorted(results)
@@ -458,7 +594,7 @@ def test_a_killed_run_resumes_without_duplicates_or_losses(tmp_path):
         folder = course_dir / "submitted" / f"s{i}" / A
         folder.mkdir(parents=True)
         nbformat.write(solved() if i % 2 == 0 else make_submission(A, solved=False), folder / f"{A}.ipynb")
-    cmd = [sys.executable, "-m", "autograde.cli", "grade", A, "--course-dir", str(course_dir), "--jobs", "2"]
+    cmd = [sys.executable, "-m", "autograde.grading.cli", "grade", A, "--course-dir", str(course_dir), "--jobs", "2"]
     proc = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
     while time.time() < deadline and not list((course_dir / "autograded").glob(f"*/{A}/result.json")):
@@ -498,3 +634,158 @@ def test_concurrent_grading_runs_never_share_a_sandbox_uid():
         assert len(set(first) | set(second)) == 4
     with sandbox.UidClaim(2) as again:  # released when a run ends
         assert again == first
+
+
+# --- Round two (issue 9): the kernel holds no answer, and every input is hostile -------
+
+def test_records_written_by_the_notebook_itself_earn_nothing(graded):
+    """It can copy the public answers (they ship), but public checks carry no points,
+    and for hidden cases it holds only inputs."""
+    course_dir, results = graded
+    r = results["forges_records"]
+    assert "forged" in text_of(executed(course_dir, "forges_records"))
+    assert r.score == 0
+    assert all(c["points"] == 0 for c in r.cells)
+
+
+def test_reading_the_checks_frames_finds_no_hidden_answer(graded):
+    r = graded[1]["walks_the_stack"]
+    assert points(r, "rnn_cell") == 0
+    public = next(c for c in r.cells if c["grade_id"] == "test_rnn_cell_public")
+    assert public["max_points"] == 0  # the frame holds the public answers, which earn nothing
+
+
+def test_the_kernel_can_find_no_seed_no_answer_no_reference_and_no_torch(graded):
+    course_dir, results = graded
+    r = results["snoops"]
+    out = text_of(executed(course_dir, "snoops"))
+    for mod in ["torch", "autograde.chapters", "autograde.grading", "autograde.grading.references"]:
+        assert f"{mod} not importable" in out
+    assert "SNOOPED" in out and r.score == FULL
+    assert "beside me 1" in out  # its own folder: no other submission's is even there
+    mode, owner, me = out.split("mode ")[1].split()[0], out.split("owner ")[1].split()[0], out.split("me ")[1].split()[0]
+    assert mode == "0o700" and owner == me
+    # What it saw is gone with its work folder; run the snoop again here on what it was given.
+    a = pipeline.Assignment(A, nbformat.read(course_dir / "source" / A / f"{A}.ipynb", 4),
+                            nbformat.read(course_dir / "release" / A / f"{A}.ipynb", 4))
+    seeds = a.seeds_for(r.key)
+    base = a.hidden_checks()
+    source = nbformat.writes(a.sandbox_source)
+    assert "hidden_seed" not in source and all(f"={b})" not in source for b in base.values())
+    text = nbformat.writes(executed(course_dir, "snoops"))
+    for seed in seeds.values():
+        assert str(seed) not in text
+    assert "hidden_seed" not in text
+
+
+def test_the_hidden_inputs_file_holds_inputs_only(tmp_path):
+    from autograde.grading import references
+    path = references.write_hidden_inputs(tmp_path / "h.npz", {"rnn_cell": 5, "rnn_forward": 6})
+    import numpy as np
+    with np.load(path) as data:
+        assert data.files and all("/in/" in k for k in data.files)
+
+
+def test_feedback_shows_no_seed(graded):
+    course_dir, results = graded
+    for student in ["good", "snoops", "stub"]:
+        page = (course_dir / "feedback" / student / A / f"{A}.html").read_text(encoding="utf-8")
+        assert "hidden_seed" not in page
+        assert "seed=" not in page
+
+
+def test_an_invalid_student_id_costs_only_that_student(graded):
+    course_dir, results = graded
+    r = results["bad\nid"]
+    assert r.score == 0 and "invalid student id" in r.flags
+    assert any("control character" in m for m in r.messages)
+    assert results["good"].score == FULL
+    import csv
+    rows = {row["student_id"]: row for row in csv.DictReader(open(course_dir / "grades.csv"))}
+    assert "bad\nid" in rows and rows["good"]["score"] == "11"
+    assert (course_dir / f"grades-lms-{A}.csv").exists()
+    assert (course_dir / "reports" / A / "index.html").exists()
+
+
+@pytest.mark.parametrize("student,says", [
+    ("symlinked_notebook", "refused, never opened: 01-rnn-basics.ipynb (a link)"),
+    ("hard_linked", "refused, never opened: 01-rnn-basics.ipynb (a hard link)"),
+])
+def test_links_in_a_submission_are_never_followed(graded, student, says):
+    course_dir, results = graded
+    r = results[student]
+    assert r.score == 0 and "missing notebook" in r.flags
+    assert any(says in m for m in r.messages), r.messages
+    assert not (course_dir / "autograded" / student / A / f"{A}.ipynb").exists()
+
+
+def test_an_extra_file_linked_to_the_solutions_is_refused_and_leaks_nothing(graded):
+    course_dir, results = graded
+    r = results["symlinked_extra"]
+    assert r.score == FULL
+    assert any("answers.ipynb (a link)" in m for m in r.messages)
+    secrets = leaks.secret_lines(ROOT / "solutions" / A / f"{A}.ipynb")
+    solution_only = {k: v for k, v in secrets.items() if v == "solution"}
+    page = course_dir / "feedback" / "symlinked_extra" / A / f"{A}.html"
+    executed_text = nbformat.writes(executed(course_dir, "symlinked_extra"))
+    assert "### BEGIN SOLUTION" not in executed_text and "hidden_seed" not in page.read_text()
+
+
+@pytest.mark.parametrize("student,says", [
+    ("ten_thousand_cells", "has 10"),
+    ("too_big", "over the cap"),
+])
+def test_an_oversized_notebook_is_refused_with_a_clear_message(graded, student, says):
+    r = graded[1][student]
+    assert r.score == 0 and "unreadable notebook" in r.flags
+    assert any(says in m for m in r.messages), r.messages
+
+
+def test_bounded_records_a_malformed_record_costs_only_its_submission(graded):
+    r = graded[1]["huge_records"]
+    assert r.score == FULL
+    assert any("malformed record" in m for m in r.messages)
+    assert any("only the first" in m for m in r.messages)
+    assert r.seconds["wall"] < 60
+
+
+def test_named_pipes_left_by_the_sandbox_never_hang_the_grader(graded):
+    course_dir, results = graded
+    r = results["named_pipes"]  # the fixture finished: nothing blocked
+    assert r.max_score == FULL
+    assert results["good"].score == FULL
+
+
+def test_running_out_of_file_descriptors_is_reported_as_such_not_as_tampering(graded):
+    course_dir, results = graded
+    r = results["exhausts_fds"]
+    assert "out of file descriptors after" in text_of(executed(course_dir, "exhausts_fds"))
+    assert "suspected tampering" not in r.flags
+    assert "resource exhausted" in r.flags
+    assert any("ran out of open files" in m for m in r.messages), r.messages
+
+
+def test_the_work_folder_has_a_disk_cap(graded):
+    course_dir, results = graded
+    out = text_of(executed(course_dir, "fills_disk"))
+    assert "disk full: No space left on device" in out
+    assert results["fills_disk"].score == FULL
+
+
+def test_a_wall_limit_kill_is_reported_as_a_timeout_and_stale_scratch_is_cleaned(tmp_path):
+    stale = sandbox.SCRATCH_ROOT / "run-stale-test"
+    stale.mkdir(parents=True, exist_ok=True)
+    (stale / "hidden-inputs.npz").write_bytes(b"left by a grader killed with SIGKILL")
+    course_dir = tmp_path / "course"
+    folder = course_dir / "submitted" / "slow" / A
+    folder.mkdir(parents=True)
+    nb = solved()
+    for _ in range(6):
+        nb = extra_cell(nb, "import time\ntime.sleep(3)", after="imports")
+    nbformat.write(nb, folder / f"{A}.ipynb")
+    limits = sandbox.Limits(cell_timeout=5, wall_seconds=10)
+    r = course.grade(ROOT, A, course_dir, limits=limits, progress=False).results[0]
+    assert "timeout" in r.flags and "crash" not in r.flags
+    assert any("stopped at the wall time limit (10 s)" in m for m in r.messages), r.messages
+    assert all("kernel had died" not in c["message"] for c in r.cells)
+    assert not stale.exists()

@@ -23,21 +23,17 @@ def test_every_solution_cell_is_a_registered_graded_function(assignment):
     assert solution_ids == {fn.name for fn in chapters.assignments()[assignment]}
 
 
-@pytest.mark.parametrize("name", FUNCTIONS)
-def test_shipped_public_cases_agree_with_pytorch_recomputed_now(name):
-    fn = chapters.get(name)
-    fresh_inputs = fn.cases(fn.public_seed, fn.n_public)
-    for case, inputs in zip(cases.public_cases(name), fresh_inputs):
-        for k in fn.inputs:
-            np.testing.assert_array_equal(case.inputs[k], inputs[k])
-        for shipped, recomputed in zip(case.expected, fn.expected(inputs), strict=True):
-            np.testing.assert_allclose(shipped, recomputed, rtol=0, atol=1e-12)
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_shipped_public_cases_agree_with_pytorch_recomputed_now(assignment):
+    """Inputs and specs as shipped; outputs to float64 precision (another CPU's vector
+    units may change the last bit, never more)."""
+    assert references.compare_public(assignment) == []
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
 def test_hidden_cases_differ_from_public_ones_and_vary_in_shape(name):
     fn = chapters.get(name)
-    hidden = [c.inputs for c in cases.hidden_cases(name, seed=12345, with_expected=False)]
+    hidden = references.hidden_inputs(name, 12345)
     public = fn.cases(fn.public_seed, fn.n_public)
     kinds = {repr([np.shape(v) if isinstance(v, np.ndarray) else v for v in c.values()]) for c in hidden}
     assert len(kinds) > 1
@@ -47,19 +43,23 @@ def test_hidden_cases_differ_from_public_ones_and_vary_in_shape(name):
 
 
 def test_a_corrupted_reference_file_is_detected(tmp_path, monkeypatch):
-    """The agreement test above can fail: change one stored number and it does."""
+    """The agreement test above can fail: change one stored number by more than float64
+    noise and it does; a last-bit change (another CPU) does not."""
     data = dict(np.load(cases.data_path("01-rnn-basics")))
-    data["rnn_forward/0/out/0"] = data["rnn_forward/0/out/0"] + 1e-6
-    np.savez(tmp_path / "01-rnn-basics.npz", **data)
     monkeypatch.setattr(cases, "DATA_DIR", tmp_path)
-    cases._load.cache_clear()
+    key = "rnn_forward/0/out/0"
     try:
-        fn = chapters.get("rnn_forward")
-        shipped = cases.public_cases("rnn_forward")[0].expected[0]
-        recomputed = fn.expected(fn.cases(fn.public_seed, 1)[0])[0]
-        assert not np.allclose(shipped, recomputed, rtol=0, atol=1e-12)
+        data[key] = np.nextafter(data[key], np.inf)
+        np.savez(tmp_path / "01-rnn-basics.npz", **data)
+        cases._load.cache_clear()
+        assert references.compare_public("01-rnn-basics") == []
+        data[key] = data[key] + 1e-6
+        np.savez(tmp_path / "01-rnn-basics.npz", **data)
+        cases._load.cache_clear()
+        assert any(p.startswith(key) for p in references.compare_public("01-rnn-basics"))
     finally:
         cases._load.cache_clear()
+        cases.specs.cache_clear()
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

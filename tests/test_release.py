@@ -90,3 +90,18 @@ def test_the_common_mistakes_page_is_generated_from_the_catalogue():
     page = ROOT / "book" / "common-mistakes.md"
     assert page.read_text(encoding="utf-8") == course.mistakes_page(ROOT), \
         "book/common-mistakes.md is stale or hand-edited: run `make exercises`"
+
+
+def test_the_common_mistakes_page_capitalises_words_but_never_identifiers():
+    from autograde import mistakes, registry
+
+    page = course.mistakes_page(ROOT)
+    titles = [m.title for a in ASSIGNMENTS for fn in registry.assignments()[a]
+              for m in mistakes.mistakes_for(fn.name)]
+    identifiers = [t for t in titles if not t.split()[0].isalpha() or not t.split()[0].islower()]
+    words = [t for t in titles if t not in identifiers]
+    assert identifiers and words
+    for title in identifiers:  # "b_hh left out" stays "b_hh", never "B_hh"
+        assert f"**{title}.**" in page
+    for title in words:
+        assert f"**{title[0].upper()}{title[1:]}.**" in page

@@ -258,7 +258,7 @@ def _(X, h_0, W_ih, W_hh, b_ih, b_hh):
     return _run_rnn(X, np.zeros_like(h_0), W_ih, W_hh, b_ih, b_hh)
 
 
-_JORDAN_EQ = "h_t = tanh(x_t W_ih^T + y_{t-1} W_yh^T + b_h), y_t = h_t W_hy^T + b_y"
+_JORDAN_EQ = "h_t = tanh(x_t W_ih^T + ŷ_{t-1} W_yh^T + b_h), ŷ_t = h_t W_hy^T + b_y (y_prev holds ŷ_{t-1})"
 
 
 def _jordan_parts(x_t, y_prev, W_ih, W_yh, b_h, W_hy, b_y):
@@ -286,8 +286,8 @@ def _(x_t, y_prev, W_ih, W_yh, b_h, W_hy, b_y):
 
 
 @mistake("jordan_step", "output-from-preactivation", "output computed before tanh", f"""
-    y_t is computed from the hidden state h_t, after tanh. Using the pre-activation
-    x_t W_ih^T + y_{{t-1}} W_yh^T + b_h instead skips the nonlinearity on the way to the
+    ŷ_t (returned as y_t) is computed from the hidden state h_t, after tanh. Using the pre-activation
+    x_t W_ih^T + ŷ_{{t-1}} W_yh^T + b_h instead skips the nonlinearity on the way to the
     output. The equations are {_JORDAN_EQ}.""")
 def _(x_t, y_prev, W_ih, W_yh, b_h, W_hy, b_y):
     import torch

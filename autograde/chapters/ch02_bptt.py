@@ -528,8 +528,9 @@ def _(g_ih, g_hh, g_b, max_norm):
         lambda total, clipped: torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(c) for c in clipped])))
 
 
-_TBPTT_EQ = ("forward from h_carry, y_t = h_t W_hy^T + b_y at every step, L = mean of (y - Y)^2 over "
-             "all T B O elements, gradients within the chunk, then p <- p - lr dL/dp for all six")
+_TBPTT_EQ = ("forward from h_carry, the prediction y_hat_t = h_t W_hy^T + b_y at every step, "
+             "L = mean of (y_hat - y)^2 over all T B O elements (the chapter's 1/2-sum times "
+             "2/(T B O)), gradients within the chunk, then p <- p - lr dL/dp for all six")
 
 
 def _tbptt_variant(X_chunk, Y_chunk, h_carry, W_ih, W_hh, b_ih, b_hh, W_hy, b_y, lr,
@@ -569,7 +570,7 @@ def _(X_chunk, Y_chunk, h_carry, W_ih, W_hh, b_ih, b_hh, W_hy, b_y, lr):
 
 @mistake("tbptt_step", "loss-summed", "the squared errors summed instead of averaged", f"""
     The loss is the mean over all T B O elements, as nn.MSELoss() computes it, so both the
-    loss and its gradient dL/dy = 2 (y - Y) / (T B O) carry the division. The step:
+    loss and its gradient dL/dy_hat = 2 (y_hat - y) / (T B O) carry the division. The step:
     {_TBPTT_EQ}.""")
 def _(X_chunk, Y_chunk, h_carry, W_ih, W_hh, b_ih, b_hh, W_hy, b_y, lr):
     import torch
@@ -579,7 +580,8 @@ def _(X_chunk, Y_chunk, h_carry, W_ih, W_hh, b_ih, b_hh, W_hy, b_y, lr):
 
 
 @mistake("tbptt_step", "no-factor-2", "the factor 2 in the derivative of the squared error left out", f"""
-    The derivative of (y - Y)^2 is 2 (y - Y): with the mean, dL/dy = 2 (y - Y) / (T B O).
+    The derivative of (y_hat - y)^2 is 2 (y_hat - y): with the mean,
+    dL/dy_hat = 2 (y_hat - y) / (T B O).
     Without the 2 every gradient, and so every update, is half as large as it should be.
     The step: {_TBPTT_EQ}.""")
 def _(X_chunk, Y_chunk, h_carry, W_ih, W_hh, b_ih, b_hh, W_hy, b_y, lr):
@@ -598,7 +600,7 @@ def _(X_chunk, Y_chunk, h_carry, W_ih, W_hh, b_ih, b_hh, W_hy, b_y, lr):
 
 
 @mistake("tbptt_step", "last-step-only", "the head and the loss applied at the last step only", f"""
-    This is a many-to-many model: there is an output y_t and a target Y_t at every step of
+    This is a many-to-many model: there is a prediction y_hat_t and a target y_t at every step of
     the chunk, and the loss averages over all of them. The step: {_TBPTT_EQ}.""")
 def _(X_chunk, Y_chunk, h_carry, W_ih, W_hh, b_ih, b_hh, W_hy, b_y, lr):
     import torch

@@ -167,7 +167,10 @@ def mistakes_page(root: Path) -> str:
                 continue
             lines += [f"### `{fn.name}`", ""]
             for m in known:
-                lines += [f"**{m.title[0].upper() + m.title[1:]}.** {m.explanation}", ""]
+                # Capitalise a leading English word, never an identifier (b_hh, h_n, bias=False).
+                first = m.title.split()[0]
+                title = m.title[0].upper() + m.title[1:] if first.isalpha() and first.islower() else m.title
+                lines += [f"**{title}.** {m.explanation}", ""]
                 example = None
                 for case in cases.public_cases(fn.name):
                     wrong = (case.mistakes or {}).get(m.key)

@@ -39,6 +39,7 @@ from .score import CellScore, expected_checks, function_of, score_cell, without_
 from .trusted import rescore
 
 RESULT = "result.json"
+_REFERENCES = ThreadPoolExecutor(max_workers=1, thread_name_prefix="references")
 
 
 @dataclass
@@ -211,6 +212,8 @@ def grade_one(folder: Path, student: str, key: str, assignment: Assignment, uid:
 
     work = scratch / f"slot-{uid}-{key[:12]}"
     seeds = assignment.seeds_for(key)
+    # The hidden references are computed while the sandbox runs (torch releases the GIL).
+    expected = [_REFERENCES.submit(references.trusted_hidden, name, seed) for name, seed in seeds.items()]
     try:
         executed, status, recorded, wall, notes = run_sandboxed(built.notebook, work, uid, limits, sandboxed,
                                                                 scratch / "site", seeds, assignment.functions)
@@ -242,6 +245,8 @@ def grade_one(folder: Path, student: str, key: str, assignment: Assignment, uid:
         result.messages.append(f"the notebook ran out of {status['exhausted']['what']} while running "
                                f"{_cell_name(built.notebook, status['exhausted']['cell'])}")
         result.flags.append("resource exhausted")
+    for future in expected:
+        future.result()
     verdicts = rescore(recorded.records, seeds)
     sources = {c.metadata.nbgrader["grade_id"]: c.source for c in assignment.grade_cells}
     for index, cell in enumerate(executed.cells):
@@ -252,7 +257,9 @@ def grade_one(folder: Path, student: str, key: str, assignment: Assignment, uid:
         exhausted = status["exhausted"]["what"] if status["exhausted"] and status["exhausted"]["cell"] <= index \
             else None
         cs = score_cell(meta["grade_id"], float(meta["points"]), sources[meta["grade_id"]], cell,
-                        ran=ran, timed_out=index in status["timeouts"], verdicts=verdicts, exhausted=exhausted)
+                        ran=ran, timed_out=index in status["timeouts"], verdicts=verdicts, exhausted=exhausted,
+                        not_run="the wall time limit stopped the run" if status["wall_limit"] else
+                        "the kernel had died")
         result.cells.append(asdict(cs))
         if cs.disagree and "suspected tampering" not in result.flags:
             result.flags.append("suspected tampering")

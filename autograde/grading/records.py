@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import stat
 import zipfile
 from dataclasses import dataclass, field
@@ -90,12 +91,14 @@ def read(folder: Path, known: dict[str, int]) -> Records:
     if not stat.S_ISDIR(st.st_mode):
         out.problems.append("the records folder was replaced by something else; no record was read")
         return out
-    names = sorted(os.listdir(folder))
-    npz = [n for n in names if n.endswith(".npz")]
+    # The checks' own names first, so junk written beside them cannot push them out.
+    own = re.compile(r"(%s)-(public|hidden)-\d+-[0-9a-f]{8}\.npz$" % "|".join(map(re.escape, known)))
+    npz = sorted((n for n in os.listdir(folder) if n.endswith(".npz")), key=lambda n: (not own.match(n), n))
     if len(npz) > MAX_RECORDS:
         out.problems.append(f"{len(npz)} records were written; only the first {MAX_RECORDS} were read")
         npz = npz[:MAX_RECORDS]
     total = 0
+    malformed: list[str] = []
     for name in npz:
         try:
             raw = read_regular(folder / name, MAX_RECORD_BYTES)
@@ -105,5 +108,8 @@ def read(folder: Path, known: dict[str, int]) -> Records:
                 break
             out.records.append(_parse(raw, known))
         except Exception as exc:  # noqa: BLE001 - any malformed record is skipped, loudly
-            out.problems.append(f"a malformed record was ignored ({name[:60]}: {str(exc)[:200]})")
+            malformed.append(f"{name[:60]}: {str(exc)[:200]}")
+    if malformed:
+        more = f" and {len(malformed) - 3} more" if len(malformed) > 3 else ""
+        out.problems.append(f"{len(malformed)} malformed record(s) were ignored ({'; '.join(malformed[:3])}{more})")
     return out

@@ -5,8 +5,9 @@
   ships with the student's package (`rnn-course references`).
 - `hidden_inputs` / `write_hidden_inputs`: the inputs of the hidden cases made from a
   seed, passed into the sandbox without the seed and without any answer.
-- `trusted_hidden`: the hidden cases' expected outputs (and the mistakes' outputs),
-  computed here, never read from anything a submission could touch.
+- `trusted_hidden`, `hidden_mistakes`: the hidden cases' expected outputs, and the
+  known mistakes' outputs on them, computed here, never read from anything a
+  submission could touch.
 """
 from __future__ import annotations
 
@@ -93,15 +94,23 @@ def write_hidden_inputs(path: Path, seeds: dict[str, int]) -> Path:
     return path
 
 
-@lru_cache(maxsize=256)
-def trusted_hidden(name: str, seed: int) -> tuple:
-    """(expected outputs, mistakes' outputs) of each hidden case, always from PyTorch."""
+@lru_cache(maxsize=512)
+def trusted_hidden(name: str, seed: int) -> tuple[list, ...]:
+    """The expected outputs of each hidden case, always from PyTorch."""
     fn = chapters.get(name)
-    return tuple((fn.expected(inputs), mistake_outputs(name, inputs)) for inputs in hidden_inputs(name, seed))
+    return tuple(fn.expected(inputs) for inputs in hidden_inputs(name, seed))
+
+
+@lru_cache(maxsize=512)
+def hidden_mistakes(name: str, seed: int) -> tuple[dict, ...]:
+    """Every known mistake's outputs on each hidden case: computed only when a submission
+    fails, for its diagnosis."""
+    return tuple(mistake_outputs(name, inputs) for inputs in hidden_inputs(name, seed))
 
 
 def hidden_cases_with_expected(name: str, seed: int) -> list[Case]:
     """Hidden cases with their answers, for an instructor's own kernel (never a sandbox)."""
     return [Case(name, "hidden", i, inputs, list(expected), mistakes)
-            for i, (inputs, (expected, mistakes)) in enumerate(zip(hidden_inputs(name, seed),
-                                                                  trusted_hidden(name, seed)))]
+            for i, (inputs, expected, mistakes) in enumerate(zip(hidden_inputs(name, seed),
+                                                                trusted_hidden(name, seed),
+                                                                hidden_mistakes(name, seed)))]

@@ -92,9 +92,9 @@ class CellScore:
         return self.tampering
 
 
-def kernel_verdict(cell, ran: bool, timed_out: bool) -> tuple[bool, str]:
+def kernel_verdict(cell, ran: bool, timed_out: bool, not_run: str = "the kernel had died") -> tuple[bool, str]:
     if not ran:
-        return False, "did not run (the kernel had died or the run was stopped)"
+        return False, f"did not run ({not_run})"
     if timed_out:
         return False, "ran past the time limit and was stopped"
     for out in cell.get("outputs", []):
@@ -126,10 +126,11 @@ def trusted_verdict(source: str, verdicts: list[Verdict]) -> tuple[bool, str, st
 
 
 def score_cell(grade_id: str, max_points: float, source: str, cell, ran: bool, timed_out: bool,
-               verdicts: list[Verdict], exhausted: str | None = None) -> CellScore:
+               verdicts: list[Verdict], exhausted: str | None = None,
+               not_run: str = "the kernel had died") -> CellScore:
     """`exhausted`: what the kernel ran out of before this cell ran (open files, processes,
     disk), if anything; a check that could not record then is not held against it."""
-    k_ok, k_msg = kernel_verdict(cell, ran, timed_out)
+    k_ok, k_msg = kernel_verdict(cell, ran, timed_out, not_run)
     t_ok, t_msg, diagnosis, structural, hidden = trusted_verdict(source, verdicts)
     ok = k_ok and t_ok
     tampering = False

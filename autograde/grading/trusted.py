@@ -14,7 +14,7 @@ from ..kernel.cases import public_cases
 from ..kernel.compare import compare_outputs
 from ..kernel.diagnosis import diagnose
 from .records import Record
-from .references import trusted_hidden
+from .references import hidden_mistakes, trusted_hidden
 
 
 @dataclass(frozen=True)
@@ -29,14 +29,16 @@ class Verdict:
     structural: bool = False  # failed for want of a usable record, not for a wrong value
 
 
-def _group(function: str, kind: str, seeds: dict[str, int]) -> list[tuple[list, dict]] | None:
-    """(expected, mistakes' outputs) per case, from the package's public file or, for
-    hidden cases, computed here from this submission's seed (never read from the sandbox)."""
+def _group(function: str, kind: str, seeds: dict[str, int]) -> list[tuple[list, object]] | None:
+    """(expected, the mistakes' outputs or how to get them) per case, from the package's
+    public file or, for hidden cases, computed here from this submission's seed (never
+    read from the sandbox)."""
     if kind == "public":
         return [(c.expected, c.mistakes or {}) for c in public_cases(function)]
     if function not in seeds:
         return None
-    return [(list(e), m) for e, m in trusted_hidden(function, seeds[function])]
+    seed = seeds[function]
+    return [(list(e), (function, seed, i)) for i, e in enumerate(trusted_hidden(function, seed))]
 
 
 def rescore(records: list[Record], seeds: dict[str, int]) -> list[Verdict]:
@@ -70,6 +72,9 @@ def rescore(records: list[Record], seeds: dict[str, int]) -> list[Verdict]:
                                        atol=spec.atol, rtol=spec.rtol)
             passed, message, structural = mismatch is None, (mismatch.message if mismatch else None), False
             if not passed:
+                if isinstance(mistake_outputs, tuple):  # a hidden case: computed now it is needed
+                    name, seed, i = mistake_outputs
+                    mistake_outputs = hidden_mistakes(name, seed)[i]
                 failing.setdefault(key, []).append((mistake_outputs, actual))
         verdicts.append(Verdict(rec.function, rec.kind, rec.index, passed, rec.kernel_passed, message,
                                 structural=structural))

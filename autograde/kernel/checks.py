@@ -81,7 +81,7 @@ def run_cases(name: str, fn, cases: list[Case]) -> Run:
         if error is None:
             outputs = list(result) if len(spec.outputs) > 1 and isinstance(result, (tuple, list)) else [result]
             if case.expected is not None:
-                mismatch = compare_outputs(spec.outputs, case.expected, result, reveal=True,
+                mismatch = compare_outputs(spec.outputs, case.expected, result, reveal=case.kind == "public",
                                            atol=spec.atol, rtol=spec.rtol)
                 if mismatch is not None:
                     message = f"{name}, {case.label} ({case.describe_inputs()}): {mismatch.message}"

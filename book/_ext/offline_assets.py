@@ -8,7 +8,10 @@ _static/mathjax/: the tex-chtml.js component, its woff-v2 fonts (which it loads 
 fetch for a rarer macro. _config.yml points `mathjax_path` at mathjax/tex-chtml.js
 (relative to _static), so no page asks a CDN for anything.
 
-It also drops repeated <script> tags from each page: sphinx-thebe and
+It also adds the book's own stylesheet, book/_static/course.css (how equations and
+figures sit on narrow screens and in dark mode), copied into the site's _static/.
+
+It drops repeated <script> tags from each page: sphinx-thebe and
 sphinx-togglebutton register their inline configuration again when a build is
 incremental, and a second `const THEBE_JS_URL = ...` is a JavaScript error on every page.
 """
@@ -51,6 +54,15 @@ def copy_mathjax(app: Sphinx) -> None:
         copy_if_changed(source / rel, target / rel)
 
 
+COURSE_CSS = "course.css"
+
+
+def copy_course_css(app: Sphinx) -> None:
+    if app.builder.format != "html":
+        return
+    copy_if_changed(Path(app.confdir) / "book" / "_static" / COURSE_CSS, Path(app.outdir) / "_static" / COURSE_CSS)
+
+
 def asset_key(asset) -> tuple:
     # The same inline script arrives once with filename None and once with '' (the
     # registry's copy), which Sphinx does not take for the same asset.
@@ -68,5 +80,7 @@ def drop_repeated_scripts(app: Sphinx, pagename: str, templatename: str, context
 
 def setup(app: Sphinx) -> dict:
     app.connect("builder-inited", copy_mathjax)
+    app.connect("builder-inited", copy_course_css)
+    app.add_css_file(COURSE_CSS)
     app.connect("html-page-context", drop_repeated_scripts, priority=900)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
