@@ -31,9 +31,35 @@ def as_list(value) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else [str(value)]
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """A YAML loader that refuses a key given twice in one mapping (PyYAML keeps the
+    last silently, so a merge that doubles a field would lose one unseen)."""
+
+
+def _mapping_without_repeats(loader, node, deep=False):
+    seen = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise ValueError(
+                f"line {key_node.start_mark.line + 1}: the key {key!r} is given twice"
+            )
+        seen.add(key)
+    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+
+_StrictLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_repeats
+)
+
+
 def load(path: Path) -> list[dict]:
-    """The entries, checked: each has a term, a Chinese name and a definition."""
-    entries = yaml.safe_load(path.read_text(encoding="utf-8"))
+    """The entries, checked: each has a term, a Chinese name and a definition, and no
+    entry gives a field twice."""
+    try:
+        entries = yaml.load(path.read_text(encoding="utf-8"), Loader=_StrictLoader)
+    except ValueError as err:
+        raise ValueError(f"{path}: {err}") from None
     if not isinstance(entries, list):
         raise ValueError(f"{path}: expected a list of entries")
     for entry in entries:
