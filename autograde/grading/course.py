@@ -192,7 +192,10 @@ def mistakes_page(root: Path) -> str:
                     continue
                 case, name, right, got = example
                 where = f"Example, public case {case.index} ({case.describe_inputs()}): "
-                if right.shape != got.shape:
+                if right.dtype.kind in "iu" and right.ndim == 1:  # e.g. a shape; [] stands for None
+                    lines += [where + f"`{name}` should be {right.tolist()}; with this mistake it is "
+                                      f"{got.tolist()}.", ""]
+                elif right.shape != got.shape:
                     lines += [where + f"`{name}` should have shape {right.shape}; with this mistake it has "
                                       f"shape {got.shape}.", ""]
                 elif right.ndim == 0:
