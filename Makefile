@@ -34,6 +34,15 @@ $(SANDBOX_STAMP): requirements-sandbox.txt
 	$(VENV)/sandbox/bin/pip install --quiet -r requirements-sandbox.txt
 	touch $@
 
+# The one assignment that declares it (07-capstone: the student trains a torch model)
+# runs in a second sandbox environment that also holds PyTorch; still no course package.
+SANDBOX_TORCH_STAMP := $(VENV)/sandbox-torch/.installed
+
+$(SANDBOX_TORCH_STAMP): requirements-sandbox.txt requirements-sandbox-torch.txt
+	$(PYTHON) -m venv $(VENV)/sandbox-torch
+	$(VENV)/sandbox-torch/bin/pip install --quiet -r requirements-sandbox-torch.txt
+	touch $@
+
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
@@ -51,7 +60,7 @@ system:
 	  else echo "please install:$$missing (grading refuses to run without a sandbox; the browser tests need chromium)"; fi; \
 	fi
 
-setup: system $(STAMP) $(SANDBOX_STAMP) $(NODE_STAMP)
+setup: system $(STAMP) $(SANDBOX_STAMP) $(SANDBOX_TORCH_STAMP) $(NODE_STAMP)
 
 exercises: setup
 	$(BIN)/rnn-course release

@@ -39,6 +39,24 @@ def assignments() -> dict[str, list[GradedFunction]]:
     return dict(sorted(out.items()))
 
 
+def sandbox_imports(assignment: str) -> tuple[str, ...]:
+    """What an assignment declares its sandbox may import beyond numpy: its chapter
+    module's `SANDBOX_IMPORTS` (only "torch" is known; 07-capstone declares it, since its
+    student trains a torch model). Every other assignment's sandbox holds no PyTorch."""
+    load()
+    import sys
+
+    found: set[str] = set()
+    for module in list(sys.modules.values()):
+        if getattr(module, "__name__", "").startswith(__name__ + ".ch") and \
+                getattr(module, "ASSIGNMENT", None) == assignment:
+            found.update(getattr(module, "SANDBOX_IMPORTS", ()))
+    unknown = found - {"torch"}
+    if unknown:
+        raise ValueError(f"{assignment} declares sandbox imports no sandbox holds: {sorted(unknown)}")
+    return tuple(sorted(found))
+
+
 def get(name: str) -> GradedFunction:
     load()
     try:

@@ -52,6 +52,14 @@ class GradedFunction:
     outputs, for a function graded over many calls (an optimizer's step, run over a
     sequence of gradients): the loop is the course's, each call the student's. A function
     of `autograde.kernel.adapters` too; `prepare` is then unused."""
+    secret: tuple[str, ...] = ()
+    """Keys of make_inputs' dict that are not arguments but what the reference reads
+    (a forecast's held-out targets): never shipped, never passed into the sandbox."""
+    judge: Callable | None = None
+    """For an answer with no single right value: a function of autograde.kernel.adapters,
+    judge(inputs, expected, actual, reveal) -> Mismatch | None, replacing the comparison."""
+    diagnose_with: Callable | None = None
+    """adapters.<fn>(inputs, actual) -> the key of a known mistake shown by a property."""
     uses: tuple[str, ...] = ()
     """The graded functions this one calls (as the exercise asks it to): when one of them
     fails its own check, a failure of this one names it (a cascade, not a second mistake)."""
@@ -67,7 +75,7 @@ class GradedFunction:
 
     def spec(self) -> Spec:
         """What the student's kernel knows of this function: no reference, no seed."""
-        for adapter in (self.prepare, self.unpack, self.run):
+        for adapter in (self.prepare, self.unpack, self.run, self.judge, self.diagnose_with):
             if adapter is not None and adapter.__module__ != "autograde.kernel.adapters":
                 raise ValueError(f"{self.name}: prepare/unpack/run must live in autograde.kernel.adapters "
                                  f"(the student's kernel calls them), not in {adapter.__module__}")
@@ -77,7 +85,9 @@ class GradedFunction:
                     self.unpack.__name__ if self.unpack else None,
                     tuple(MistakeInfo(m.function, m.key, m.title, m.explanation)
                           for m in CATALOGUE.get(self.name, [])),
-                    run=self.run.__name__ if self.run else None, uses=self.uses)
+                    run=self.run.__name__ if self.run else None, uses=self.uses,
+                    judge=self.judge.__name__ if self.judge else None,
+                    diagnose_with=self.diagnose_with.__name__ if self.diagnose_with else None)
 
 
 REGISTRY: dict[str, GradedFunction] = {}

@@ -100,6 +100,11 @@ class Assignment:
                 for name, seed in self.hidden_checks().items()}
 
     @cached_property
+    def torch(self) -> bool:
+        """The assignment declares that its sandbox may import PyTorch."""
+        return "torch" in chapters.sandbox_imports(self.name)
+
+    @cached_property
     def digest(self) -> str:
         return hashlib.sha256(nbformat.writes(self.source).encode()).hexdigest()[:16]
 
@@ -129,7 +134,7 @@ def _read_json(path: Path, cap: int) -> dict:
 
 def run_sandboxed(nb: nbformat.NotebookNode, work: Path, uid: int, limits: sandbox.Limits,
                   sandboxed: bool, site: Path, hidden: dict[str, int] | None = None,
-                  functions: dict[str, int] | None = None
+                  functions: dict[str, int] | None = None, torch: bool = False
                   ) -> tuple[nbformat.NotebookNode | None, dict, records.Records, float, list[str]]:
     """Execute `nb` in a fresh sandbox whose work folder is `work` (made here, private to
     `uid`, size-capped). `hidden`: function -> the seed of its hidden cases; their inputs
@@ -142,7 +147,7 @@ def run_sandboxed(nb: nbformat.NotebookNode, work: Path, uid: int, limits: sandb
         notes.append(note)
     src, dst, status_path = work / "submission.ipynb", work / "executed.ipynb", work / "status.json"
     nbformat.write(nb, src)
-    python = sandbox.sandbox_python()
+    python = sandbox.sandbox_python(torch=torch)  # torch: the assignment declares it needs PyTorch
     env = {"PATH": f"{python.parent}:/usr/bin:/bin", "HOME": str(work), "PYTHONPATH": str(sandbox.SITE),
            "JUPYTER_RUNTIME_DIR": str(work / ".runtime"), "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0",
            "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
@@ -216,7 +221,8 @@ def grade_one(folder: Path, student: str, key: str, assignment: Assignment, uid:
     expected = [_REFERENCES.submit(references.trusted_hidden, name, seed) for name, seed in seeds.items()]
     try:
         executed, status, recorded, wall, notes = run_sandboxed(built.notebook, work, uid, limits, sandboxed,
-                                                                scratch / "site", seeds, assignment.functions)
+                                                                scratch / "site", seeds, assignment.functions,
+                                                                torch=assignment.torch)
     finally:  # the work folder holds this submission's hidden inputs: gone as soon as it is read
         sandbox.release_mounts(work)
         shutil.rmtree(work, ignore_errors=True)

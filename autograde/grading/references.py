@@ -38,8 +38,8 @@ def public_arrays(assignment: str) -> dict[str, np.ndarray]:
     arrays["spec"] = np.asarray(json.dumps([fn.spec().to_json() for fn in functions]))
     for fn in functions:
         for i, inputs in enumerate(fn.cases(fn.public_seed, fn.n_public)):
-            for k, v in inputs.items():
-                arrays[f"{fn.name}/{i}/in/{k}"] = np.asarray(v)
+            for k in fn.inputs:  # never a secret (a forecast's targets) the reference reads
+                arrays[f"{fn.name}/{i}/in/{k}"] = np.asarray(inputs[k])
             for j, v in enumerate(fn.expected(inputs)):
                 arrays[f"{fn.name}/{i}/out/{j}"] = np.asarray(v)
             for key, outputs in mistake_outputs(fn.name, inputs).items():
@@ -78,6 +78,8 @@ def compare_public(assignment: str, rtol: float = 1e-12, atol: float = 1e-12) ->
 
 
 def hidden_inputs(name: str, seed: int) -> list[dict]:
+    """The hidden cases as made from the seed: the function's arguments and any secret
+    the reference reads (a forecast's targets); only the arguments enter the sandbox."""
     fn = chapters.get(name)
     return fn.cases(seed, fn.n_hidden, first=fn.n_public)
 
@@ -86,9 +88,10 @@ def write_hidden_inputs(path: Path, seeds: dict[str, int]) -> Path:
     """The hidden cases' inputs of each function (made from its seed), and nothing else."""
     arrays = {}
     for name, seed in seeds.items():
+        fn = chapters.get(name)
         for i, inputs in enumerate(hidden_inputs(name, seed)):
-            for k, v in inputs.items():
-                arrays[f"{name}/{i}/in/{k}"] = np.asarray(v)
+            for k in fn.inputs:  # the function's arguments only: never a secret of the case
+                arrays[f"{name}/{i}/in/{k}"] = np.asarray(inputs[k])
     with open(path, "wb") as f:
         np.savez(f, **arrays)
     return path

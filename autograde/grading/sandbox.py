@@ -95,9 +95,18 @@ def _package_dir() -> Path:
     return Path(autograde.__file__).resolve().parent
 
 
-def sandbox_python() -> Path:
+def sandbox_python(torch: bool = False) -> Path:
     """The Python of the sandbox environment (`make setup` makes it: numpy, ipykernel,
-    nbclient, nbformat, matplotlib; never PyTorch)."""
+    nbclient, nbformat, matplotlib; never PyTorch). With `torch`, for the one assignment
+    that declares it (`autograde.chapters.sandbox_imports`), the second environment,
+    .venv/sandbox-torch: the same plus PyTorch, still no course package."""
+    if torch:
+        configured = os.environ.get("RNN_COURSE_SANDBOX_TORCH_PYTHON")
+        path = Path(configured) if configured else Path(sys.prefix) / "sandbox-torch" / "bin" / "python"
+        if not path.exists():
+            raise SandboxUnavailable(f"the torch sandbox environment is missing ({path}); `make setup` "
+                                     f"makes it from requirements-sandbox-torch.txt")
+        return path
     configured = os.environ.get("RNN_COURSE_SANDBOX_PYTHON")
     path = Path(configured) if configured else Path(sys.prefix) / "sandbox" / "bin" / "python"
     if not path.exists():

@@ -11,10 +11,9 @@ from dataclasses import dataclass, replace
 
 from .. import chapters
 from ..kernel.cases import public_cases
-from ..kernel.compare import compare_outputs
 from ..kernel.diagnosis import diagnose
 from .records import Record
-from .references import hidden_mistakes, trusted_hidden
+from .references import hidden_inputs, hidden_mistakes, trusted_hidden
 
 
 @dataclass(frozen=True)
@@ -34,11 +33,12 @@ def _group(function: str, kind: str, seeds: dict[str, int]) -> list[tuple[list, 
     public file or, for hidden cases, computed here from this submission's seed (never
     read from the sandbox)."""
     if kind == "public":
-        return [(c.expected, c.mistakes or {}) for c in public_cases(function)]
+        return [(c.expected, c.mistakes or {}, c.inputs) for c in public_cases(function)]
     if function not in seeds:
         return None
     seed = seeds[function]
-    return [(list(e), (function, seed, i)) for i, e in enumerate(trusted_hidden(function, seed))]
+    inputs = hidden_inputs(function, seed)
+    return [(list(e), (function, seed, i), inputs[i]) for i, e in enumerate(trusted_hidden(function, seed))]
 
 
 def rescore(records: list[Record], seeds: dict[str, int]) -> list[Verdict]:
@@ -57,7 +57,7 @@ def rescore(records: list[Record], seeds: dict[str, int]) -> list[Verdict]:
                                     f"recorded a case that does not exist ({rec.kind} case {rec.index})",
                                     structural=True))
             continue
-        expected, mistake_outputs = cases[rec.index]
+        expected, mistake_outputs, inputs = cases[rec.index]
         if rec.outputs is None:
             passed, message, structural = False, f"raised {rec.error}", True
         else:
@@ -68,14 +68,13 @@ def rescore(records: list[Record], seeds: dict[str, int]) -> list[Verdict]:
             actual = rec.outputs if len(spec.outputs) > 1 else rec.outputs[0]
             if len(spec.outputs) == 1 and actual is not None and actual.ndim == 0 and actual.dtype.kind in "iu":
                 actual = int(actual)
-            mismatch = compare_outputs(spec.outputs, expected, actual, reveal=rec.kind == "public",
-                                       atol=spec.atol, rtol=spec.rtol)
+            mismatch = spec.spec().compare(inputs, expected, actual, reveal=rec.kind == "public")
             passed, message, structural = mismatch is None, (mismatch.message if mismatch else None), False
             if not passed:
                 if isinstance(mistake_outputs, tuple):  # a hidden case: computed now it is needed
                     name, seed, i = mistake_outputs
                     mistake_outputs = hidden_mistakes(name, seed)[i]
-                failing.setdefault(key, []).append((mistake_outputs, actual))
+                failing.setdefault(key, []).append((mistake_outputs, actual, inputs))
         verdicts.append(Verdict(rec.function, rec.kind, rec.index, passed, rec.kernel_passed, message,
                                 structural=structural))
     found = {key: diagnose(chapters.get(key[0]).spec(), cases) for key, cases in failing.items()}

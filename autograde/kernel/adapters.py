@@ -162,3 +162,59 @@ def shapes_as_arrays(result):
     output, h_n, c_n = result
     return (_shape_array(output, "output_shape", False), _shape_array(h_n, "h_n_shape", False),
             _shape_array(c_n, "c_n_shape", True))
+
+
+# --- chapter 7: a forecast judged against persistence, a split judged by its order -----
+# A forecast has no single right answer: it is judged by its error on held-out targets
+# the kernel never holds for hidden cases (the trusted process passes them in as
+# `expected`, outside the sandbox), compared with the persistence forecast's error on
+# the same targets.
+
+BEAT_RATIO = 0.9
+"""A forecast passes when its RMSE is below BEAT_RATIO times persistence's RMSE."""
+
+
+def _rmse(a, b) -> float:
+    return float(np.sqrt(np.mean((np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)) ** 2)))
+
+
+def beats_persistence(inputs, expected, actual, reveal=True):
+    """Judge a forecast: None if it beats persistence on these targets, else a Mismatch.
+    `expected` holds the targets (M, k); persistence repeats each window's last value."""
+    from .compare import Mismatch
+
+    targets = np.asarray(expected[0], dtype=np.float64)
+    try:
+        got = np.asarray(actual, dtype=np.float64)
+    except (TypeError, ValueError):
+        return Mismatch("Y_hat", f"Y_hat should be a numpy array of shape {targets.shape}, "
+                                 f"got {type(actual).__name__}", kind="type")
+    if got.shape != targets.shape:
+        return Mismatch("Y_hat", f"Y_hat has shape {got.shape}; expected shape {targets.shape} "
+                                 f"(one row of k forecasts per window)", kind="shape")
+    if not np.all(np.isfinite(got)):
+        return Mismatch("Y_hat", "Y_hat contains a non-finite value", kind="value")
+    windows = np.asarray(inputs["windows"], dtype=np.float64)
+    persistence = np.repeat(windows[:, -1:], targets.shape[1], axis=1)
+    model, naive = _rmse(got, targets), _rmse(persistence, targets)
+    if model < BEAT_RATIO * naive:
+        return None
+    return Mismatch("Y_hat", f"your forecast's RMSE on the held-out windows is {model:.4g}; "
+                             f"persistence's is {naive:.4g}; to pass, the RMSE must be below "
+                             f"{BEAT_RATIO} x {naive:.4g} = {BEAT_RATIO * naive:.4g}",
+                    max_abs_error=float(np.max(np.abs(got - targets))), kind="value")
+
+
+def split_order(inputs, actual):
+    """The mistake a wrong chronological split shows by its order: 'shuffled-split' when
+    the three pieces hold exactly the series' values, not in time order."""
+    try:
+        pieces = [np.asarray(p, dtype=np.float64).ravel() for p in actual]
+        u = np.asarray(inputs["u"], dtype=np.float64)
+        joined = np.concatenate(pieces)
+    except (TypeError, ValueError):
+        return None
+    if joined.shape == u.shape and not np.array_equal(joined, u) \
+            and np.array_equal(np.sort(joined), np.sort(u)) and not np.array_equal(joined, u[::-1]):
+        return "shuffled-split"
+    return None

@@ -255,11 +255,10 @@ def run_cases(name: str, fn, cases: list[Case]) -> Run:
         if error is None:
             outputs = list(result) if len(spec.outputs) > 1 and isinstance(result, (tuple, list)) else [result]
             if case.expected is not None:
-                mismatch = compare_outputs(spec.outputs, case.expected, result, reveal=case.kind == "public",
-                                           atol=spec.atol, rtol=spec.rtol)
+                mismatch = spec.compare(case.inputs, case.expected, result, reveal=case.kind == "public")
                 if mismatch is not None:
                     message = f"{name}, {case.label} ({case.describe_inputs()}): {mismatch.message}"
-                    wrong.append((case.mistakes or {}, result))
+                    wrong.append((case.mistakes or {}, result, case.inputs))
                     values_differ = values_differ and mismatch.first_index is not None
         # A changed argument is recorded as an error with no outputs: the trusted
         # comparison, which sees only outputs, must fail this case too.
@@ -307,4 +306,5 @@ def check(name: str, fn, hidden_seed: int | None = None, hidden: bool = False) -
         print(f"recorded: {name} ran on all {len(cases)} {kind} cases; its outputs are compared with "
               f"{spec.matches} outside this notebook")
     else:
-        print(f"ok: {name} matches {spec.matches} on all {len(cases)} {kind} cases")
+        verb = "passes" if spec.judge else "matches"
+        print(f"ok: {name} {verb} {spec.matches} on all {len(cases)} {kind} cases")

@@ -18,15 +18,22 @@ def diagnose(spec: Spec, failures: list[tuple[dict[str, list], object]]) -> Mist
     """The known mistake that explains every failure, or None.
 
     `failures` holds, per failing case, the outputs of every mistake on it ({key:
-    outputs}) and what the student's function returned (as compared)."""
+    outputs}), what the student's function returned (as compared) and, optionally, the
+    case's inputs (for a spec's `diagnose_with`, a mistake shown by a property)."""
     if not failures:
         return None
     for m in spec.mistakes:
-        if all(key_outputs.get(m.key) is not None and
-               compare_outputs(spec.outputs, key_outputs[m.key], as_float64(actual), atol=spec.atol,
+        if all(f[0].get(m.key) is not None and
+               compare_outputs(spec.outputs, f[0][m.key], as_float64(f[1]), atol=spec.atol,
                                rtol=spec.rtol) is None
-               for key_outputs, actual in failures):
+               for f in failures):
             return m
+    if spec.diagnose_with and all(len(f) > 2 for f in failures):
+        from . import adapters
+
+        keys = {getattr(adapters, spec.diagnose_with)(f[2], f[1]) for f in failures}
+        if len(keys) == 1 and None not in keys:
+            return spec.mistake(keys.pop())
     return None
 
 

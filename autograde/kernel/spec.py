@@ -33,6 +33,21 @@ class Spec:
     run: str | None = None  # a function in autograde.kernel.adapters that drives the student's
     # function over a whole case (e.g. an optimizer's step over 100 gradients): run(fn, inputs)
     uses: tuple[str, ...] = ()  # graded functions this one calls (its reference solution does)
+    judge: str | None = None  # a function in autograde.kernel.adapters, judge(inputs, expected,
+    # actual, reveal) -> Mismatch | None, for an answer with no single right value (a forecast)
+    diagnose_with: str | None = None  # adapters.<name>(inputs, actual) -> the key of the known
+    # mistake a wrong answer shows by a property (a shuffled split), where no output can match
+
+    def compare(self, inputs: dict, expected: list, actual, reveal: bool = True):
+        """None if `actual` is right for this case, else a Mismatch: the outputs compared
+        with `expected` within the tolerances, or the spec's judge."""
+        if self.judge:
+            from . import adapters
+
+            return getattr(adapters, self.judge)(inputs, expected, actual, reveal)
+        from .compare import compare_outputs
+
+        return compare_outputs(self.outputs, expected, actual, reveal=reveal, atol=self.atol, rtol=self.rtol)
 
     def call(self, fn, inputs: dict):
         """What the student's function gives on one case: fn(*call_args(inputs)), or, for a
@@ -65,8 +80,9 @@ class Spec:
 
     def to_json(self) -> dict:
         data = asdict(self)
-        if data["run"] is None:  # specs of functions called once stay as they were
-            del data["run"]
+        for optional in ("run", "judge", "diagnose_with"):  # older specs stay as they were
+            if data[optional] is None:
+                del data[optional]
         return data
 
     @classmethod
