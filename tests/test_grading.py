@@ -25,13 +25,17 @@ def _student(i):
     return f"wrong{i:02d}"
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+class _GradedCourses(dict):
     """One course folder per assignment: the solution, the untouched release, and one
-    submission per wrong implementation, graded by one `rnn-course grade` call."""
-    results = {}
-    for assignment in ASSIGNMENTS:
-        course_dir = tmp_path_factory.mktemp(assignment)
+    submission per wrong implementation, graded by one `rnn-course grade` call, made the
+    first time a test asks for that assignment (so `-k 07-capstone` grades only it)."""
+
+    def __init__(self, factory):
+        super().__init__()
+        self.factory = factory
+
+    def __missing__(self, assignment):
+        course_dir = self.factory.mktemp(assignment)
         subs = {"solution": make_submission(assignment), "stub": make_submission(assignment, solved=False)}
         for i, (a, fn, _, source) in enumerate(WRONG):
             if a == assignment:
@@ -48,8 +52,13 @@ def graded(tmp_path_factory):
             for student in subs:
                 nb = gb.find_submission_notebook(assignment, assignment, student)
                 scores[student] = {g.name: (g.score, g.max_score) for g in nb.grades}
-        results[assignment] = course_dir, scores
-    return results
+        self[assignment] = course_dir, scores
+        return self[assignment]
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    return _GradedCourses(tmp_path_factory)
 
 
 def _function_points(scores, name):
