@@ -84,7 +84,7 @@ def test_the_released_stubs_score_zero(graded, assignment):
 
 
 @pytest.mark.parametrize("i,assignment,name,mistake", [(i, a, f, m) for i, (a, f, m, _) in enumerate(WRONG)],
-                         ids=[f"{f}: {m}" for _, f, m, _ in WRONG])
+                         ids=[f"{a} {f}: {m}" for a, f, m, _ in WRONG])
 def test_a_wrong_implementation_loses_that_functions_points_and_only_those(graded, i, assignment, name, mistake):
     _, scores = graded[assignment]
     student = scores[_student(i)]
@@ -96,7 +96,7 @@ def test_a_wrong_implementation_loses_that_functions_points_and_only_those(grade
 
 
 @pytest.mark.parametrize("i,assignment,name,mistake", [(i, a, f, m) for i, (a, f, m, _) in enumerate(WRONG)],
-                         ids=[f"{f}: {m}" for _, f, m, _ in WRONG])
+                         ids=[f"{a} {f}: {m}" for a, f, m, _ in WRONG])
 def test_a_catalogued_mistake_is_diagnosed_as_itself_in_results_and_feedback(graded, i, assignment, name, mistake):
     course_dir, _ = graded[assignment]
     result = json.loads((course_dir / "autograded" / _student(i) / assignment / "result.json").read_text())
@@ -194,7 +194,7 @@ CASCADES = [(i, a, f, m) for i, (a, f, m, _) in enumerate(WRONG)
             if any(f in DEPENDS.get(fn.name, ()) for fn in chapters.assignments()[a])]
 
 
-@pytest.mark.parametrize("i,assignment,name,mistake", CASCADES, ids=[f"{f}: {m}" for _, _, f, m in CASCADES])
+@pytest.mark.parametrize("i,assignment,name,mistake", CASCADES, ids=[f"{a} {f}: {m}" for _, a, f, m in CASCADES])
 def test_a_cascade_is_named_in_the_downstream_functions_message_and_feedback(graded, i, assignment, name,
                                                                             mistake):
     """Each function is scored on its own outputs (README: cascades); when a function that
