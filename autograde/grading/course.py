@@ -183,6 +183,14 @@ def mistakes_page(root: Path) -> str:
                 title = m.title[0].upper() + m.title[1:] if first.isalpha() and first.islower() else m.title
                 lines += [f"**{title}.** {m.explanation}", ""]
                 example = None
+                if fn.judge is not None:  # judged, not compared: say what the judge found
+                    case = cases.public_cases(fn.name)[0]
+                    wrong = (case.mistakes or {}).get(m.key)
+                    verdict = fn.spec().compare(case.inputs, case.expected, wrong[0]) if wrong else None
+                    if verdict is not None:
+                        lines += [f"Example, public case {case.index} ({case.describe_inputs()}): "
+                                  f"{verdict.message}.", ""]
+                    continue
                 for case in cases.public_cases(fn.name):
                     wrong = (case.mistakes or {}).get(m.key)
                     for name, right, got in zip(fn.outputs, case.expected, wrong or ()):
