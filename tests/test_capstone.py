@@ -105,7 +105,8 @@ for name in ("torch", "autograde.kernel", "autograde.chapters", "autograde.gradi
 import os
 for path in ("ROOT/solutions", "ROOT/autograde/chapters", "ROOT/gradebook.db", "/root"):
     print("PROBE exists", path, os.path.exists(path))
-print("PROBE env", sorted(k for k in os.environ if "SEED" in k or "TARGET" in k))
+print("PROBE env", sorted(k for k in os.environ if k.startswith("AUTOGRADE") or "TARGET" in k
+                         or ("SEED" in k and k != "PYTHONHASHSEED")))
 
 
 def forecast(u_train, windows, k):
@@ -219,7 +220,7 @@ def test_the_capstone_sandbox_imports_torch_but_no_reference_and_sees_no_course(
         assert f"PROBE import {name} failed" in out, out
     for path in ("solutions", "autograde/chapters"):
         assert f"PROBE exists {ROOT}/{path} False" in out, out
-    assert "PROBE env []" in out
+    assert "PROBE env ['AUTOGRADE_HIDDEN', 'AUTOGRADE_RECORD']" in out  # paths, no seed, no target
 
 
 @pytest.mark.slow
