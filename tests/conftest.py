@@ -49,6 +49,17 @@ def graded_functions(name: str) -> list[chapters.GradedFunction]:
 
 @pytest.fixture(scope="session")
 def student_venv() -> tuple[Path, Path]:
+    return _student_venv()
+
+
+@pytest.fixture(scope="session")
+def student_torch_venv() -> tuple[Path, Path]:
+    """The student's venv for the one exercise that declares torch (07-capstone): the
+    same, plus `torch==2.13.0` as its intro tells the student to install."""
+    return _student_venv(extra=("torch==2.13.0",))
+
+
+def _student_venv(extra: tuple[str, ...] = ()) -> tuple[Path, Path]:
     """A fresh venv as a student's: numpy and a kernel (the grading sandbox's pins),
     then the student's wheel, built from this checkout; nothing else of the course.
     Returns (its python, a folder for JUPYTER_PATH holding its kernel "student"). Kept
@@ -61,12 +72,14 @@ def student_venv() -> tuple[Path, Path]:
     whl = wheel.build(wheels)
     pins = [line.split("#")[0].strip() for line in (ROOT / "requirements-sandbox.txt").read_text().splitlines()
             if line.split("#")[0].strip().startswith(("numpy==", "ipykernel=="))]
+    pins += list(extra)
     key = hashlib.sha256(whl.read_bytes() + "\n".join(pins).encode()).hexdigest()[:12]
-    folder = ROOT / ".venv" / "student" / key
+    folder = ROOT / ".venv" / ("student-torch" if extra else "student") / key
     python, kernels = folder / "bin" / "python", folder / "kernels"
     if not (folder / ".ready").exists():
         import shutil
 
+        folder.parent.mkdir(parents=True, exist_ok=True)
         for old in folder.parent.iterdir():  # venvs of older wheels
             if old.is_dir() and old.name != "wheels":
                 shutil.rmtree(old, ignore_errors=True)
