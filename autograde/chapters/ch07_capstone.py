@@ -344,7 +344,7 @@ register(GradedFunction(
     to persistence (repeat the last value). This is also what a network gives when it is
     never trained (the seed's compared models were not) or when its training loss never
     fell: check that the loss decreases and that you call your model on each window.""")
-def _(u_train, windows, k, targets):
+def _(u_train, windows, k, targets=None):
     return np.full((len(windows), int(k)), float(_t(u_train).mean()))
 
 
@@ -352,12 +352,12 @@ def _(u_train, windows, k, targets):
     Repeating the last value is the baseline the model must beat, not a model. If your
     network's forecast equals it, the network learnt the identity: check its input
     scaling and that it is trained on targets k steps ahead.""")
-def _(u_train, windows, k, targets):
+def _(u_train, windows, k, targets=None):
     return np.repeat(_t(windows)[:, -1:].numpy(), int(k), axis=1)
 
 
 @mistake("forecast", "window-mean", "the forecast is each window's mean", """
     The mean of the window smooths away the season and the recent noise that make the
     next values predictable. A model must use the window's shape, not its average.""")
-def _(u_train, windows, k, targets):
+def _(u_train, windows, k, targets=None):
     return np.repeat(_t(windows).mean(dim=1, keepdim=True).numpy(), int(k), axis=1)
