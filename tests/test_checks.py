@@ -1,4 +1,5 @@
 """The checks test cells call: what they accept, what they reject, what they say."""
+import nbformat
 import numpy as np
 import pytest
 
@@ -6,7 +7,7 @@ from autograde import chapters
 from autograde.grading import records, trusted
 from autograde.kernel import checks, record
 from autograde.kernel.checks import CheckFailed, check
-from conftest import ASSIGNMENTS, solution_sources
+from conftest import ASSIGNMENTS, solution_path, solution_sources
 from wrong_implementations import cases as wrong_cases
 
 
@@ -14,6 +15,8 @@ def load_functions(assignment, replace=None):
     """Execute the assignment's solution cells (with `replace` overriding some) and
     return the namespace, as the student's kernel would hold it."""
     ns = {"np": np}
+    nb = nbformat.read(solution_path(assignment), as_version=4)
+    exec(next(c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "imports"), ns)
     sources = {**solution_sources(assignment), **(replace or {})}
     for fn in chapters.assignments()[assignment]:
         exec(sources[fn.name], ns)

@@ -255,7 +255,11 @@ def run_cases(name: str, fn, cases: list[Case]) -> Run:
         if error is None:
             outputs = list(result) if len(spec.outputs) > 1 and isinstance(result, (tuple, list)) else [result]
             if case.expected is not None:
-                mismatch = spec.compare(case.inputs, case.expected, result, reveal=case.kind == "public")
+                if spec.judge:  # a forecast: judged, not compared with one right answer
+                    mismatch = spec.compare(case.inputs, case.expected, result, reveal=case.kind == "public")
+                else:
+                    mismatch = compare_outputs(spec.outputs, case.expected, result, reveal=case.kind == "public",
+                                               atol=spec.atol, rtol=spec.rtol)
                 if mismatch is not None:
                     message = f"{name}, {case.label} ({case.describe_inputs()}): {mismatch.message}"
                     wrong.append((case.mistakes or {}, result, case.inputs))
