@@ -109,6 +109,7 @@ register(GradedFunction(
     name="lstm_forward", assignment=ASSIGNMENT,
     inputs=("X", "h_0", "c_0", "W_ih", "W_hh", "b_ih", "b_hh"), outputs=("output", "h_n", "c_n"),
     make_inputs=_forward_inputs, reference=_run_lstm, matches="nn.LSTM",
+    uses=("lstm_cell_forward",),
 ))
 
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from .registry import GradedFunction, mistake, register
 from .torchref import tensor as _t
+from .torchref import with_weights
 
 ASSIGNMENT = "04-gru"
 
@@ -45,25 +46,12 @@ def _weights(rng: np.random.Generator, D: int, H: int) -> dict[str, np.ndarray]:
     }
 
 
-def gru_with_weights(W_ih, W_hh, b_ih, b_hh):
-    """A one-layer float64 `nn.GRU` whose parameters are exactly these packed arrays."""
-    import torch
-
-    H, D = W_ih.shape[0] // 3, W_ih.shape[1]
-    gru = torch.nn.GRU(D, H, dtype=torch.float64)
-    with torch.no_grad():
-        for name, value in {"weight_ih_l0": W_ih, "weight_hh_l0": W_hh,
-                            "bias_ih_l0": b_ih, "bias_hh_l0": b_hh}.items():
-            getattr(gru, name).copy_(_t(value))
-    return gru
-
-
 def _run_gru(X, h_0, W_ih, W_hh, b_ih, b_hh):
     """nn.GRU's (output, h_n), with the layer axis of h_n dropped."""
     import torch
 
     with torch.no_grad():
-        output, h_n = gru_with_weights(W_ih, W_hh, b_ih, b_hh)(_t(X), _t(h_0)[None])
+        output, h_n = with_weights("gru", W_ih, W_hh, b_ih, b_hh)(_t(X), _t(h_0)[None])
     return output.numpy(), h_n[0].numpy()
 
 
@@ -134,6 +122,7 @@ register(GradedFunction(
     name="gru_forward", assignment=ASSIGNMENT,
     inputs=("X", "h_0", "W_ih", "W_hh", "b_ih", "b_hh"), outputs=("output", "h_n"),
     make_inputs=_forward_inputs, reference=_run_gru, matches="nn.GRU",
+    uses=("gru_cell",),
 ))
 
 
