@@ -51,7 +51,7 @@ def _run_gru(X, h_0, W_ih, W_hh, b_ih, b_hh):
     import torch
 
     with torch.no_grad():
-        output, h_n = with_weights("gru", W_ih, W_hh, b_ih, b_hh)(_t(X), _t(h_0)[None])
+        output, h_n = with_weights("GRU", W_ih, W_hh, b_ih, b_hh)(_t(X), _t(h_0)[None])
     return output.numpy(), h_n[0].numpy()
 
 
