@@ -62,8 +62,8 @@ def graded(tmp_path_factory):
 
 
 def _function_points(scores, name):
-    got = sum(s for gid, (s, m) in scores.items() if gid.startswith(f"test_{name}_"))
-    most = sum(m for gid, (s, m) in scores.items() if gid.startswith(f"test_{name}_"))
+    got = sum(s for gid, (s, m) in scores.items() if function_of(gid) == name)
+    most = sum(m for gid, (s, m) in scores.items() if function_of(gid) == name)
     return got, most
 
 
@@ -100,7 +100,7 @@ def test_a_wrong_implementation_loses_that_functions_points_and_only_those(grade
 def test_a_catalogued_mistake_is_diagnosed_as_itself_in_results_and_feedback(graded, i, assignment, name, mistake):
     course_dir, _ = graded[assignment]
     result = json.loads((course_dir / "autograded" / _student(i) / assignment / "result.json").read_text())
-    failed = [c for c in result["cells"] if c["grade_id"].startswith(f"test_{name}_") and not c["trusted_passed"]]
+    failed = [c for c in result["cells"] if function_of(c["grade_id"]) == name and not c["trusted_passed"]]
     assert failed
     catalogue = {m.key: m for m in chapters.mistakes_for(name)}
     feedback = (course_dir / "feedback" / _student(i) / assignment / f"{assignment}.html").read_text()
@@ -164,7 +164,7 @@ def test_the_class_report_matches_the_gradebook(graded, assignment):
     for student, cells in scores.items():
         assert report["scores"][student] == sum(s for s, _ in cells.values())
     for fn in chapters.assignments()[assignment]:
-        per_student = [sum(s for gid, (s, _) in cells.items() if gid.startswith(f"test_{fn.name}_"))
+        per_student = [sum(s for gid, (s, _) in cells.items() if function_of(gid) == fn.name)
                        for cells in scores.values()]
         q = report["questions"][fn.name]
         assert q["mean"] == pytest.approx(sum(per_student) / len(per_student))

@@ -17,6 +17,7 @@ import nbformat
 import pytest
 
 from autograde.grading import course, leaks, pipeline, sandbox
+from autograde.grading.score import function_of
 from conftest import ROOT, make_submission
 
 pytestmark = pytest.mark.slow
@@ -367,7 +368,7 @@ def graded(tmp_path_factory, server):
 
 
 def points(result, function=None):
-    return sum(c["points"] for c in result.cells if function is None or c["grade_id"].startswith(f"test_{function}_"))
+    return sum(c["points"] for c in result.cells if function is None or function_of(c["grade_id"]) == function)
 
 
 def executed(course_dir, student):

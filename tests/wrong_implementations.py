@@ -8,6 +8,18 @@ DEPENDS[function] = the graded functions whose own points a mistake in it may al
 (because their reference solution calls it).
 """
 
+# One direction of one layer of a bidirectional RNN, states stored at their own time
+# step: the part most wrong implementations of stacked_birnn_forward below share.
+BIRNN_RUN = '''
+def run(inputs, h, W_ih, W_hh, b_ih, b_hh, reverse):
+    T = len(inputs)
+    states = [None] * T
+    for t in (range(T - 1, -1, -1) if reverse else range(T)):
+        h = np.tanh(inputs[t] @ W_ih.T + b_ih + h @ W_hh.T + b_hh)
+        states[t] = h
+    return np.stack(states), h
+'''
+
 WRONG = {
     "01-rnn-basics": {
         "rnn_cell": {
@@ -1157,16 +1169,8 @@ def stacked_birnn_forward(X, h_0, weights):
         layer_input = np.concatenate(outputs, axis=2)
     return layer_input, np.stack(finals)
 ''',
-            "halves-swapped": '''
+            "halves-swapped": BIRNN_RUN + '''
 def stacked_birnn_forward(X, h_0, weights):
-    def run(inputs, h, W_ih, W_hh, b_ih, b_hh, reverse):
-        T = len(inputs)
-        states = [None] * T
-        for t in (range(T - 1, -1, -1) if reverse else range(T)):
-            h = np.tanh(inputs[t] @ W_ih.T + b_ih + h @ W_hh.T + b_hh)
-            states[t] = h
-        return np.stack(states), h
-
     layer_input, finals = X, []
     for layer in range(2):
         w_f = [weights[f"{k}_l{layer}"] for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
@@ -1177,16 +1181,8 @@ def stacked_birnn_forward(X, h_0, weights):
         layer_input = np.concatenate([bwd, fwd], axis=2)
     return layer_input, np.stack(finals)
 ''',
-            "rows-direction-major": '''
+            "rows-direction-major": BIRNN_RUN + '''
 def stacked_birnn_forward(X, h_0, weights):
-    def run(inputs, h, W_ih, W_hh, b_ih, b_hh, reverse):
-        T = len(inputs)
-        states = [None] * T
-        for t in (range(T - 1, -1, -1) if reverse else range(T)):
-            h = np.tanh(inputs[t] @ W_ih.T + b_ih + h @ W_hh.T + b_hh)
-            states[t] = h
-        return np.stack(states), h
-
     num_layers = 2
     h_n = np.zeros_like(h_0)
     layer_input = X
@@ -1200,16 +1196,8 @@ def stacked_birnn_forward(X, h_0, weights):
         layer_input = np.concatenate(outputs, axis=2)
     return layer_input, h_n
 ''',
-            "upper-reads-forward-half": '''
+            "upper-reads-forward-half": BIRNN_RUN + '''
 def stacked_birnn_forward(X, h_0, weights):
-    def run(inputs, h, W_ih, W_hh, b_ih, b_hh, reverse):
-        T = len(inputs)
-        states = [None] * T
-        for t in (range(T - 1, -1, -1) if reverse else range(T)):
-            h = np.tanh(inputs[t] @ W_ih.T + b_ih + h @ W_hh.T + b_hh)
-            states[t] = h
-        return np.stack(states), h
-
     H = h_0.shape[2]
     layer_input, finals = X, []
     for layer in range(2):
@@ -1226,16 +1214,8 @@ def stacked_birnn_forward(X, h_0, weights):
         layer_input = outputs[0]
     return output, np.stack(finals)
 ''',
-            "reverse-starts-from-forward-h_0": '''
+            "reverse-starts-from-forward-h_0": BIRNN_RUN + '''
 def stacked_birnn_forward(X, h_0, weights):
-    def run(inputs, h, W_ih, W_hh, b_ih, b_hh, reverse):
-        T = len(inputs)
-        states = [None] * T
-        for t in (range(T - 1, -1, -1) if reverse else range(T)):
-            h = np.tanh(inputs[t] @ W_ih.T + b_ih + h @ W_hh.T + b_hh)
-            states[t] = h
-        return np.stack(states), h
-
     layer_input, finals = X, []
     for layer in range(2):
         outputs = []

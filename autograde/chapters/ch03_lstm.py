@@ -15,35 +15,17 @@ import numpy as np
 from ..kernel import adapters
 from .registry import GradedFunction, mistake, register
 from .torchref import tensor as _t
-from .torchref import with_weights
+from .torchref import packed_weights, sequence_shape, with_weights
 
 ASSIGNMENT = "03-lstm"
 GATES = ("i", "f", "g", "o")
 
-# Shapes of the first cases (T, B, D, H): all sizes differ (and 4H differs from D and
-# H), so a transposed weight or a swapped axis is caught by shape; a single-step and a
-# single-example case follow.
-_SHAPES = [(5, 3, 4, 6), (1, 2, 3, 5), (7, 1, 2, 3)]
-
-
 def _shape(rng: np.random.Generator, index: int) -> tuple[int, int, int, int]:
-    if index < len(_SHAPES):
-        return _SHAPES[index]
-    # Hidden cases: at least two steps and two hidden units, so that every mistake in the
-    # recursion over time or in the order of the gates changes the result.
-    T, B, D, H = (int(v) for v in rng.integers([2, 1, 1, 2], [8, 5, 6, 7]))
-    return T, B, D, H
+    return sequence_shape(rng, index)
 
 
 def _weights(rng: np.random.Generator, D: int, H: int) -> dict[str, np.ndarray]:
-    """Random packed LSTM weights, larger than PyTorch's default initialisation, so that
-    the gates are far from 1/2 and tanh far from linear, and every mistake shows."""
-    return {
-        "W_ih": rng.uniform(-0.8, 0.8, (4 * H, D)),
-        "W_hh": rng.uniform(-0.6, 0.6, (4 * H, H)),
-        "b_ih": rng.uniform(-0.5, 0.5, 4 * H),
-        "b_hh": rng.uniform(-0.5, 0.5, 4 * H),
-    }
+    return packed_weights(rng, D, H, blocks=4, w_hh=0.6, b=0.5)
 
 
 def _states(rng: np.random.Generator, B: int, H: int) -> dict[str, np.ndarray]:
@@ -109,6 +91,7 @@ register(GradedFunction(
     name="lstm_forward", assignment=ASSIGNMENT,
     inputs=("X", "h_0", "c_0", "W_ih", "W_hh", "b_ih", "b_hh"), outputs=("output", "h_n", "c_n"),
     make_inputs=_forward_inputs, reference=_run_lstm, matches="nn.LSTM",
+    uses=("lstm_cell_forward",),
 ))
 
 

@@ -16,46 +16,16 @@ import numpy as np
 
 from .registry import GradedFunction, mistake, register
 from .torchref import tensor as _t
+from .torchref import packed_weights, sequence_shape, with_weights
 
 ASSIGNMENT = "04-gru"
 
-# Shapes of the first cases (T, B, D, H): all sizes differ (and 3H differs from D and
-# H), so a transposed weight or a swapped axis is caught by shape; a single-step and a
-# single-example case follow.
-_SHAPES = [(5, 3, 4, 6), (1, 2, 3, 5), (7, 1, 2, 3)]
-
-
 def _shape(rng: np.random.Generator, index: int) -> tuple[int, int, int, int]:
-    if index < len(_SHAPES):
-        return _SHAPES[index]
-    # Hidden cases: at least two steps and two hidden units, so that every mistake in the
-    # recursion over time or in the order of the gates changes the result.
-    T, B, D, H = (int(v) for v in rng.integers([2, 1, 1, 2], [8, 5, 6, 7]))
-    return T, B, D, H
+    return sequence_shape(rng, index)
 
 
 def _weights(rng: np.random.Generator, D: int, H: int) -> dict[str, np.ndarray]:
-    """Random packed GRU weights, larger than PyTorch's default initialisation, so that
-    the gates are far from 1/2 and tanh far from linear, and every mistake shows."""
-    return {
-        "W_ih": rng.uniform(-0.8, 0.8, (3 * H, D)),
-        "W_hh": rng.uniform(-0.8, 0.8, (3 * H, H)),
-        "b_ih": rng.uniform(-0.6, 0.6, 3 * H),
-        "b_hh": rng.uniform(-0.6, 0.6, 3 * H),
-    }
-
-
-def gru_with_weights(W_ih, W_hh, b_ih, b_hh):
-    """A one-layer float64 `nn.GRU` whose parameters are exactly these packed arrays."""
-    import torch
-
-    H, D = W_ih.shape[0] // 3, W_ih.shape[1]
-    gru = torch.nn.GRU(D, H, dtype=torch.float64)
-    with torch.no_grad():
-        for name, value in {"weight_ih_l0": W_ih, "weight_hh_l0": W_hh,
-                            "bias_ih_l0": b_ih, "bias_hh_l0": b_hh}.items():
-            getattr(gru, name).copy_(_t(value))
-    return gru
+    return packed_weights(rng, D, H, blocks=3, w_hh=0.8, b=0.6)
 
 
 def _run_gru(X, h_0, W_ih, W_hh, b_ih, b_hh):
@@ -63,7 +33,7 @@ def _run_gru(X, h_0, W_ih, W_hh, b_ih, b_hh):
     import torch
 
     with torch.no_grad():
-        output, h_n = gru_with_weights(W_ih, W_hh, b_ih, b_hh)(_t(X), _t(h_0)[None])
+        output, h_n = with_weights("GRU", W_ih, W_hh, b_ih, b_hh)(_t(X), _t(h_0)[None])
     return output.numpy(), h_n[0].numpy()
 
 
@@ -134,6 +104,7 @@ register(GradedFunction(
     name="gru_forward", assignment=ASSIGNMENT,
     inputs=("X", "h_0", "W_ih", "W_hh", "b_ih", "b_hh"), outputs=("output", "h_n"),
     make_inputs=_forward_inputs, reference=_run_gru, matches="nn.GRU",
+    uses=("gru_cell",),
 ))
 
 

@@ -41,3 +41,32 @@ def rnn_weights(rng: np.random.Generator, D: int, H: int, w_hh: float) -> dict[s
         "b_ih": rng.uniform(-0.5, 0.5, H),
         "b_hh": rng.uniform(-0.5, 0.5, H),
     }
+
+
+# Shapes (T, B, D, H) of the first cases of the sequence chapters (3, 4, 5): all sizes
+# differ (and 3H, 4H differ from D and H), so a transposed weight or a swapped axis is
+# caught by shape; a single-step and a single-example case follow.
+FIRST_SHAPES = [(5, 3, 4, 6), (1, 2, 3, 5), (7, 1, 2, 3)]
+
+
+def sequence_shape(rng: np.random.Generator, index: int, max_T: int = 7) -> tuple[int, int, int, int]:
+    """(T, B, D, H) of case `index`: the fixed first shapes, then random ones with at least
+    two steps and two hidden units, so that every mistake in the recursion over time or in
+    the order of the gates changes the result."""
+    if index < len(FIRST_SHAPES):
+        return FIRST_SHAPES[index]
+    T, B, D, H = (int(v) for v in rng.integers([2, 1, 1, 2], [max_T + 1, 5, 6, 7]))
+    return T, B, D, H
+
+
+def packed_weights(rng: np.random.Generator, D: int, H: int, blocks: int,
+                   w_hh: float, b: float) -> dict[str, np.ndarray]:
+    """Random packed weights of `blocks` gate blocks (W_ih (blocks*H, D), ...), larger than
+    PyTorch's default initialisation, so that the gates are far from 1/2 and tanh far from
+    linear, and every mistake shows."""
+    return {
+        "W_ih": rng.uniform(-0.8, 0.8, (blocks * H, D)),
+        "W_hh": rng.uniform(-w_hh, w_hh, (blocks * H, H)),
+        "b_ih": rng.uniform(-b, b, blocks * H),
+        "b_hh": rng.uniform(-b, b, blocks * H),
+    }

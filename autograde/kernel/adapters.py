@@ -127,8 +127,9 @@ def lstm_backward_args(inputs):
 
 # Chapter 5. PyTorch's parameter names of nn.RNN(num_layers=2, bidirectional=True), in
 # the order named_parameters() lists them.
-BIRNN_NAMES = tuple(f"{kind}_l{layer}{suffix}" for layer in (0, 1) for suffix in ("", "_reverse")
-                    for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
+_RNN_PARAMETERS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+BIRNN_NAMES = tuple(f"{parameter}_l{layer}{suffix}" for layer in (0, 1)
+                    for suffix in ("", "_reverse") for parameter in _RNN_PARAMETERS)
 
 
 def birnn_call(inputs):
