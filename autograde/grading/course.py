@@ -506,17 +506,18 @@ def write_lms_csv(path: Path, results: list, assignment: str) -> Path:
 
 
 def grade(root: Path, assignment: str, course_dir: Path, student: str | None = None, jobs: int | None = None,
-          sandboxed: bool = True, limits=None, progress: bool = True) -> GradeResult:
+          sandboxed: bool = True, limits=None, progress: bool = True, scheduler: str | None = None) -> GradeResult:
     """Grade `course_dir/submitted/<student>/<assignment>/` with the hardened pipeline.
 
     Writes `course_dir/autograded/` (executed notebooks and result.json), the nbgrader
     gradebook `course_dir/gradebook.db`, feedback HTML in `course_dir/feedback/` and
-    `course_dir/grades.csv`."""
+    `course_dir/grades.csv`. `scheduler` (tcp://HOST:PORT): the sandboxes run on that
+    Dask cluster's workers (autograde.grading.cluster); everything else runs here."""
     from . import form as forms
     from . import pipeline, sandbox
 
     course_dir = course_dir.resolve()
-    if sandboxed and sandbox.bwrap_path() is None:
+    if sandboxed and scheduler is None and sandbox.bwrap_path() is None:
         raise CourseError("bubblewrap (bwrap) is not installed, so submissions cannot be isolated. Install it "
                           "(`make setup` does, or `apt-get install bubblewrap`), or pass --no-sandbox to grade "
                           "without isolation; every result is then marked unsandboxed.")
@@ -528,7 +529,7 @@ def grade(root: Path, assignment: str, course_dir: Path, student: str | None = N
         raise CourseError(f"no submission folder submitted/{student}/")
     invalid: list = []
     results = pipeline.grade_all(course_dir, a, f"sqlite:///{db}", students, jobs=jobs, limits=limits,
-                                 sandboxed=sandboxed, progress=progress, invalid=invalid)
+                                 sandboxed=sandboxed, progress=progress, invalid=invalid, scheduler=scheduler)
     everyone = [r for r in (pipeline.load(course_dir, p.name, assignment)
                             for p in sorted((course_dir / "submitted").iterdir())
                             if p.is_dir() and not forms.invalid_student_id(p.name)) if r] + invalid
