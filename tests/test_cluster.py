@@ -247,8 +247,11 @@ def test_a_task_carries_no_seed_no_answer_and_no_solution(tmp_path):
     sent = dask_pickle.dumps((cluster.run_task, (task,)))
     text = sent.decode("latin-1")
     assert "hidden_seed" not in text
-    for seed in [*a.hidden_checks().values(), *prepared.seeds.values()]:
-        assert f"{seed}" not in text and int(seed).to_bytes(8, "little") not in sent
+    import pickle
+    for seed in a.hidden_checks().values():  # the instructor's seeds, as text
+        assert f"={seed})" not in text
+    for seed in prepared.seeds.values():  # this submission's seeds, as text or as pickled ints
+        assert seed > 1 << 32 and f"{seed}" not in text and pickle.encode_long(seed) not in sent
     secrets = leaks.secret_lines(ROOT / "solutions" / A / f"{A}.ipynb")
     solution = [line for line, kind in secrets.items() if kind == "solution"]
     assert solution and not [line for line in solution if line in text]
