@@ -7,6 +7,7 @@ tested alone; `autograde.cli` is a thin layer over them.
 from __future__ import annotations
 
 import copy
+import hashlib
 import os
 import re
 import shutil
@@ -77,8 +78,48 @@ def nbgrader(*args: str, root: Path, db: Path, extra: tuple[str, ...] = (), env:
     return proc
 
 
+def nbgrader_here(converter: str, assignment: str, root: Path, db: Path, student: str | None = None,
+                  settings: dict | None = None) -> dict:
+    """Run one of nbgrader's converters (`GenerateAssignment`, `GenerateFeedback`) in this
+    process, through nbgrader's Python API: no interpreter start-up, no second import of
+    nbgrader, nbconvert and jsonschema per call. `settings`: "Class.trait" -> value, as
+    on nbgrader's command line. Returns nbgrader's {"success", "log", "error"}."""
+    import logging
+
+    from nbgrader import converters
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.utils import capture_log
+    from traitlets.config import Config
+
+    config = Config()
+    config.CourseDirectory.root = str(root)
+    config.CourseDirectory.db_url = f"sqlite:///{db}"
+    config.CourseDirectory.course_id = "rnn-course"
+    for name, value in (settings or {}).items():
+        cls, trait = name.split(".")
+        setattr(config[cls], trait, value)
+    coursedir = CourseDirectory(config=config)
+    coursedir.assignment_id = assignment
+    if student is not None:
+        coursedir.student_id = student
+    log = logging.getLogger(f"rnn-course.nbgrader.{converter}")
+    log.propagate, log.level = False, logging.INFO  # captured below, never printed
+    app = getattr(converters, converter)(coursedir=coursedir, config=config, log=log)
+    app.force = True
+    if converter == "GenerateAssignment":
+        app.create_assignment = True
+    old_path = os.environ.get("PATH", "")
+    # nbgrader calls `alembic` by name for a new gradebook: the tools beside this Python.
+    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), old_path])
+    try:
+        return capture_log(app)
+    finally:
+        os.environ["PATH"] = old_path
+
+
 # Only notebooks are released; nbgrader's default code stub is the one we document.
 _RELEASE_SETTINGS = ("--CourseDirectory.include=*.ipynb",)
+_RELEASE_CONFIG = {"CourseDirectory.include": ["*.ipynb"]}
 
 
 def release(root: Path, assignments: list[str] | None = None, out_dir: Path | None = None) -> list[Path]:
@@ -116,19 +157,17 @@ def release(root: Path, assignments: list[str] | None = None, out_dir: Path | No
 # nbgrader's own feedback preprocessors, with hidden tests scrubbed and everything from the
 # submission made inert before export, in a template whose Content-Security-Policy runs
 # no script (autograde.grading.feedback).
-def _feedback_settings() -> tuple[str, ...]:
+def _feedback_settings() -> dict:
     import nbgrader
 
     from . import feedback
 
     stock = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"
-    return (f"--GenerateFeedback.preprocessors={feedback.PREPROCESSORS!r}",
-            f"--HTMLExporter.template_name={feedback.TEMPLATE_NAME}",
-            f"--HTMLExporter.template_file={feedback.TEMPLATE_FILE}",
-            # A list on nbgrader's command line is one flag per item.
-            f"--HTMLExporter.extra_template_basedirs={feedback.TEMPLATE_DIR}",
-            f"--HTMLExporter.extra_template_basedirs={stock}",
-            "--HTMLExporter.sanitize_html=True")
+    return {"GenerateFeedback.preprocessors": list(feedback.PREPROCESSORS),
+            "HTMLExporter.template_name": feedback.TEMPLATE_NAME,
+            "HTMLExporter.template_file": feedback.TEMPLATE_FILE,
+            "HTMLExporter.extra_template_basedirs": [str(feedback.TEMPLATE_DIR), str(stock)],
+            "HTMLExporter.sanitize_html": True}
 
 
 def solution_code(root: Path, assignment: str) -> dict[str, str]:
@@ -234,13 +273,45 @@ def _prepare_course(root: Path, assignment: str, course_dir: Path) -> tuple[Path
     sources = assignment_sources(root)
     if assignment not in sources:
         raise CourseError(f"no assignment {assignment!r}: expected {root}/solutions/{assignment}/{assignment}.md")
-    notebook = make_notebook(sources[assignment])
+    md, ipynb = sources[assignment], sources[assignment].with_suffix(".ipynb")
+    # jupytext only when the reviewed text is newer than its notebook (as make would)
+    notebook = ipynb if ipynb.is_file() and ipynb.stat().st_mtime_ns >= md.stat().st_mtime_ns \
+        else make_notebook(md)
     source = course_dir / "source" / assignment
     source.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(notebook, source)
     db = course_dir / "gradebook.db"
-    nbgrader("generate_assignment", assignment, "--force", root=course_dir, db=db, extra=_RELEASE_SETTINGS)
-    return db, course_dir / "release" / assignment / f"{assignment}.ipynb"
+    released = course_dir / "release" / assignment / f"{assignment}.ipynb"
+    data = notebook.read_bytes()
+    stamp = source / ".registered"  # the digest of what nbgrader last registered from here
+    digest = hashlib.sha256(data + str(db).encode()).hexdigest()
+    if _registered(db, assignment) and released.is_file() and (source / notebook.name).is_file() \
+            and (source / notebook.name).read_bytes() == data and stamp.is_file() and stamp.read_text() == digest:
+        return db, released  # unchanged since nbgrader registered it: no second generate_assignment
+    stamp.unlink(missing_ok=True)
+    shutil.copy2(notebook, source)
+    done = nbgrader_here("GenerateAssignment", assignment, course_dir, db, settings=_RELEASE_CONFIG)
+    if not done["success"]:
+        raise CourseError(f"nbgrader could not register {assignment} in {db} (generate_assignment):\n"
+                          f"{(done.get('log') or '')[-3000:]}\n{(done.get('error') or '')[-3000:]}")
+    stamp.write_text(digest)
+    return db, released
+
+
+def _registered(db: Path, assignment: str) -> bool:
+    """Whether the gradebook `db` holds `assignment` with its grade cells (read with
+    sqlite alone: cheaper than starting nbgrader's API)."""
+    import sqlite3
+
+    if not db.is_file():
+        return False
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
+            row = con.execute("select count(*) from assignment join notebook on notebook.assignment_id = "
+                              "assignment.id join base_cell on base_cell.notebook_id = notebook.id "
+                              "where assignment.name = ? and base_cell.type = 'GradeCell'", (assignment,)).fetchone()
+        return bool(row and row[0])
+    except sqlite3.Error:
+        return False
 
 
 def _feedback(assignment: str, course_dir: Path, db: Path, students: list[str] | None, results=()) -> list[str]:
@@ -267,20 +338,19 @@ def _feedback(assignment: str, course_dir: Path, db: Path, students: list[str] |
 
     for r in valid:  # never leave last run's page standing for this run's grade
         page(r.student).unlink(missing_ok=True)
-    # --student is a glob pattern to nbgrader: a student id is matched as itself.
-    only = (f"--student={glob.escape(students[0])}",) if students and len(students) == 1 else ()
-    whole = nbgrader("generate_feedback", assignment, "--force", *only, root=course_dir, db=db, extra=settings,
-                     check=False)
+    # The student id is a glob pattern to nbgrader: a student id is matched as itself.
+    only = glob.escape(students[0]) if students and len(students) == 1 else None
+    whole = nbgrader_here("GenerateFeedback", assignment, course_dir, db, only, settings)
     failed: dict[str, str] = {}
-    if whole.returncode != 0:
+    if not whole["success"]:
         for r in valid:
             if page(r.student).exists() or not executed(r.student):
                 continue
-            one = nbgrader("generate_feedback", assignment, "--force", f"--student={glob.escape(r.student)}",
-                           root=course_dir, db=db, extra=settings, check=False)
-            if one.returncode != 0 or not page(r.student).exists():
-                lines = [ln for ln in (one.stderr + one.stdout).splitlines() if "ERROR" in ln or "Error" in ln]
-                failed[r.student] = (lines[-1] if lines else f"exit {one.returncode}").strip()[:300]
+            one = nbgrader_here("GenerateFeedback", assignment, course_dir, db, glob.escape(r.student), settings)
+            if not one["success"] or not page(r.student).exists():
+                text = (one.get("log") or "") + (one.get("error") or "")
+                lines = [ln for ln in text.splitlines() if "ERROR" in ln or "Error" in ln]
+                failed[r.student] = (lines[-1] if lines else "nbgrader failed").strip()[:300]
     for r in valid:
         # nbgrader copies every other file of autograded/ (our result.json) beside the page:
         # a student's feedback is the page alone.
@@ -538,6 +608,7 @@ def grade(root: Path, assignment: str, course_dir: Path, student: str | None = N
     write_lms_csv(course_dir / f"grades-lms-{assignment}.csv", everyone, assignment)
     from . import report
 
-    report.write(everyone, assignment, course_dir)
+    figures = report.start(everyone, assignment, course_dir)  # drawn while feedback is made
     _feedback(assignment, course_dir, db, students, results)
+    figures()
     return GradeResult(db, csv, course_dir / "feedback", course_dir / "autograded", results + invalid)
