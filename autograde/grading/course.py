@@ -273,12 +273,19 @@ def _prepare_course(root: Path, assignment: str, course_dir: Path) -> tuple[Path
     sources = assignment_sources(root)
     if assignment not in sources:
         raise CourseError(f"no assignment {assignment!r}: expected {root}/solutions/{assignment}/{assignment}.md")
-    md, ipynb = sources[assignment], sources[assignment].with_suffix(".ipynb")
-    # jupytext only when the reviewed text is newer than its notebook (as make would)
-    notebook = ipynb if ipynb.is_file() and ipynb.stat().st_mtime_ns >= md.stat().st_mtime_ns \
-        else make_notebook(md)
+    md = sources[assignment]
     source = course_dir / "source" / assignment
     source.mkdir(parents=True, exist_ok=True)
+    # jupytext (half a second) only when the reviewed text or its notebook changed since
+    # this course folder last made the notebook from it
+    made = source / ".made-from"
+    ipynb = md.with_suffix(".ipynb")
+    seen = f"{hashlib.sha256(md.read_bytes()).hexdigest()} " + \
+        (hashlib.sha256(ipynb.read_bytes()).hexdigest() if ipynb.is_file() else "")
+    if not (made.is_file() and made.read_text() == seen):
+        make_notebook(md)
+        made.write_text(f"{hashlib.sha256(md.read_bytes()).hexdigest()} {hashlib.sha256(ipynb.read_bytes()).hexdigest()}")
+    notebook = ipynb
     db = course_dir / "gradebook.db"
     released = course_dir / "release" / assignment / f"{assignment}.ipynb"
     data = notebook.read_bytes()
