@@ -1,9 +1,10 @@
 """Grade every submission of an assignment: isolated, trusted, fault-tolerant, parallel.
 
 One submission goes through small stages, each a function of its own:
-    find_notebook / read_notebook / rebuild   (form.py: take in, check the form)
-    run_sandboxed                             (sandbox.py + runner.py: run in isolation)
-    score_cell                                (score.py + trusted.py: compare again outside)
+    prepare        find_notebook / read_notebook / rebuild (form.py: take in, check the form)
+    run_sandboxed  (sandbox.py + runner.py: run in isolation; here, or on a Dask worker:
+                   cluster.py)
+    finish         score_cell (score.py + trusted.py: compare again outside)
 and ends as a `Result`, written atomically to autograded/<student>/<assignment>/result.json
 beside the executed notebook. Submissions run concurrently, one sandbox each; only
 the main process writes the gradebook, after each result, so a run killed at any
