@@ -343,14 +343,29 @@ def _feedback(assignment: str, course_dir: Path, db: Path, students: list[str] |
     def executed(student: str) -> bool:
         return (course_dir / "autograded" / student / assignment / f"{assignment}.ipynb").is_file()
 
-    for r in valid:  # never leave last run's page standing for this run's grade
+    def fresh(student: str) -> bool:  # made after what it shows (a result reused, not regraded)
+        graded = course_dir / "autograded" / student / assignment
+        try:
+            made = page(student).stat().st_mtime_ns
+            shown = [graded / "result.json"] + [graded / f"{assignment}.ipynb"] * executed(student)
+            return all(made >= p.stat().st_mtime_ns for p in shown)
+        except OSError:
+            return False
+
+    remake = [r for r in valid if not fresh(r.student)] if valid else []
+    for r in remake:  # never leave last run's page standing for this run's grade
         page(r.student).unlink(missing_ok=True)
     # The student id is a glob pattern to nbgrader: a student id is matched as itself.
     only = glob.escape(students[0]) if students and len(students) == 1 else None
-    whole = nbgrader_here("GenerateFeedback", assignment, course_dir, db, only, settings)
+    if valid and not remake:
+        whole = {"success": True}  # every page is as fresh as its result: nothing to remake
+    elif valid and len(remake) < len(valid) and only is None:
+        whole = {"success": False}  # a few late or changed submissions: their pages alone, below
+    else:
+        whole = nbgrader_here("GenerateFeedback", assignment, course_dir, db, only, settings)
     failed: dict[str, str] = {}
     if not whole["success"]:
-        for r in valid:
+        for r in remake:
             if page(r.student).exists() or not executed(r.student):
                 continue
             one = nbgrader_here("GenerateFeedback", assignment, course_dir, db, glob.escape(r.student), settings)
@@ -375,14 +390,15 @@ def _feedback(assignment: str, course_dir: Path, db: Path, students: list[str] |
             f"<!DOCTYPE html><html><head><meta charset='utf-8'>{feedback.CSP_META}<title>{escape(assignment)}: "
             f"{escape(r.student)}</title></head><body><h1>{escape(assignment)}</h1>"
             f"<p>Score: {r.score:g} / {r.max_score:g}</p><ul>{items}</ul></body></html>", encoding="utf-8")
-    # The record of whose nbgrader page failed, with nbgrader's reason: this run's students
-    # replace their entries (a class run replaces the whole record).
+    # The record of whose nbgrader page failed, with nbgrader's reason: the students whose
+    # page was remade replace their entries (a class run drops those no longer in the class).
     record = course_dir / "feedback" / f"{assignment}-failed.json"
     known = {}
-    if students and record.is_file():
+    if record.is_file():
+        remade, present = {r.student for r in remake}, {r.student for r in valid}
         try:
             known = {k: v for k, v in json.loads(record.read_text(encoding="utf-8")).items()
-                     if k not in {r.student for r in valid}}
+                     if k not in remade and (students or k in present)}
         except (OSError, ValueError, AttributeError):
             known = {}
     known.update(failed)
