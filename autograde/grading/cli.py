@@ -9,8 +9,22 @@
     rnn-course collect NAME EXPORT.zip --course-dir DIR
                                       an LMS zip -> submitted/<student>/NAME/ (nbgrader zip_collect)
     rnn-course grade NAME --course-dir DIR [--student ID] [--jobs N] [--no-sandbox]
+                     [--scheduler tcp://HOST:PORT]
                                       submitted/<student>/NAME/ -> gradebook, grades.csv, feedback/
-                                      (each submission isolated with bubblewrap, graded in parallel)
+                                      (each submission isolated with bubblewrap, graded in parallel
+                                      on this machine's cores, or on a Dask cluster's workers)
+
+Grading on a Dask cluster: start a scheduler on one machine and a worker on each grading
+machine, then pass the scheduler's address to `grade --scheduler`:
+
+    dask scheduler --host HOST --port 8786
+    dask worker tcp://HOST:8786 --nthreads CORES --name NAME
+
+Each worker machine needs bubblewrap, Python 3.11, this course's package (`pip install -e .`
+of the same checkout and `make setup`'s sandbox environment .venv/sandbox, or
+RNN_COURSE_SANDBOX_PYTHON) and the same dask and distributed (requirements.txt). Workers get
+each notebook's bytes and the hidden cases' inputs, never a seed, answer or solution; the
+trusted comparison and the gradebook stay in the `grade` process. No shared file system.
 """
 from __future__ import annotations
 
@@ -59,7 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--pattern", default=None,
                    help="regular expression with (?P<student_id>...) and (?P<file_id>...) matched against each "
                         "file's path (default: <student_id>_<anything>_<notebook>.ipynb)")
-    p = sub.add_parser("grade", help="autograde submissions with nbgrader")
+    cluster_help = __doc__[__doc__.index("Grading on a Dask cluster"):]
+    p = sub.add_parser("grade", help="autograde submissions with nbgrader", epilog=cluster_help,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("assignment")
     p.add_argument("--course-dir", type=Path, required=True,
                    help="nbgrader course folder holding submitted/<student>/<assignment>/")
@@ -68,6 +84,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-sandbox", action="store_true",
                    help="grade without bubblewrap isolation (every result is marked unsandboxed)")
     p.add_argument("--cell-timeout", type=int, default=None, help="seconds a cell may run (default 60)")
+    p.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                   help="run the sandboxes on this Dask cluster's workers (`dask scheduler`, then "
+                        "`dask worker tcp://HOST:PORT` on each machine; see below); --jobs is "
+                        "then the workers' --nthreads")
     args = parser.parse_args(argv)
 
     try:
@@ -100,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
 
             limits = sandbox.Limits(cell_timeout=args.cell_timeout) if args.cell_timeout else None
             result = course.grade(root, args.assignment, args.course_dir, args.student, jobs=args.jobs,
-                                  sandboxed=not args.no_sandbox, limits=limits)
+                                  sandboxed=not args.no_sandbox, limits=limits, scheduler=args.scheduler)
             flagged = [r for r in result.results if r.flags]
             print(f"graded {len(result.results)} submissions of {args.assignment}; {len(flagged)} flagged")
             for r in flagged:

@@ -7,6 +7,7 @@ tested alone; `autograde.cli` is a thin layer over them.
 from __future__ import annotations
 
 import copy
+import hashlib
 import os
 import re
 import shutil
@@ -77,8 +78,48 @@ def nbgrader(*args: str, root: Path, db: Path, extra: tuple[str, ...] = (), env:
     return proc
 
 
+def nbgrader_here(converter: str, assignment: str, root: Path, db: Path, student: str | None = None,
+                  settings: dict | None = None) -> dict:
+    """Run one of nbgrader's converters (`GenerateAssignment`, `GenerateFeedback`) in this
+    process, through nbgrader's Python API: no interpreter start-up, no second import of
+    nbgrader, nbconvert and jsonschema per call. `settings`: "Class.trait" -> value, as
+    on nbgrader's command line. Returns nbgrader's {"success", "log", "error"}."""
+    import logging
+
+    from nbgrader import converters
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.utils import capture_log
+    from traitlets.config import Config
+
+    config = Config()
+    config.CourseDirectory.root = str(root)
+    config.CourseDirectory.db_url = f"sqlite:///{db}"
+    config.CourseDirectory.course_id = "rnn-course"
+    for name, value in (settings or {}).items():
+        cls, trait = name.split(".")
+        setattr(config[cls], trait, value)
+    coursedir = CourseDirectory(config=config)
+    coursedir.assignment_id = assignment
+    if student is not None:
+        coursedir.student_id = student
+    log = logging.getLogger(f"rnn-course.nbgrader.{converter}")
+    log.propagate, log.level = False, logging.INFO  # captured below, never printed
+    app = getattr(converters, converter)(coursedir=coursedir, config=config, log=log)
+    app.force = True
+    if converter == "GenerateAssignment":
+        app.create_assignment = True
+    old_path = os.environ.get("PATH", "")
+    # nbgrader calls `alembic` by name for a new gradebook: the tools beside this Python.
+    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), old_path])
+    try:
+        return capture_log(app)
+    finally:
+        os.environ["PATH"] = old_path
+
+
 # Only notebooks are released; nbgrader's default code stub is the one we document.
 _RELEASE_SETTINGS = ("--CourseDirectory.include=*.ipynb",)
+_RELEASE_CONFIG = {"CourseDirectory.include": ["*.ipynb"]}
 
 
 def release(root: Path, assignments: list[str] | None = None, out_dir: Path | None = None) -> list[Path]:
@@ -116,19 +157,17 @@ def release(root: Path, assignments: list[str] | None = None, out_dir: Path | No
 # nbgrader's own feedback preprocessors, with hidden tests scrubbed and everything from the
 # submission made inert before export, in a template whose Content-Security-Policy runs
 # no script (autograde.grading.feedback).
-def _feedback_settings() -> tuple[str, ...]:
+def _feedback_settings() -> dict:
     import nbgrader
 
     from . import feedback
 
     stock = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"
-    return (f"--GenerateFeedback.preprocessors={feedback.PREPROCESSORS!r}",
-            f"--HTMLExporter.template_name={feedback.TEMPLATE_NAME}",
-            f"--HTMLExporter.template_file={feedback.TEMPLATE_FILE}",
-            # A list on nbgrader's command line is one flag per item.
-            f"--HTMLExporter.extra_template_basedirs={feedback.TEMPLATE_DIR}",
-            f"--HTMLExporter.extra_template_basedirs={stock}",
-            "--HTMLExporter.sanitize_html=True")
+    return {"GenerateFeedback.preprocessors": list(feedback.PREPROCESSORS),
+            "HTMLExporter.template_name": feedback.TEMPLATE_NAME,
+            "HTMLExporter.template_file": feedback.TEMPLATE_FILE,
+            "HTMLExporter.extra_template_basedirs": [str(feedback.TEMPLATE_DIR), str(stock)],
+            "HTMLExporter.sanitize_html": True}
 
 
 def solution_code(root: Path, assignment: str) -> dict[str, str]:
@@ -242,13 +281,52 @@ def _prepare_course(root: Path, assignment: str, course_dir: Path) -> tuple[Path
     sources = assignment_sources(root)
     if assignment not in sources:
         raise CourseError(f"no assignment {assignment!r}: expected {root}/solutions/{assignment}/{assignment}.md")
-    notebook = make_notebook(sources[assignment])
+    md = sources[assignment]
     source = course_dir / "source" / assignment
     source.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(notebook, source)
+    # jupytext (half a second) only when the reviewed text or its notebook changed since
+    # this course folder last made the notebook from it
+    made = source / ".made-from"
+    ipynb = md.with_suffix(".ipynb")
+    seen = f"{hashlib.sha256(md.read_bytes()).hexdigest()} " + \
+        (hashlib.sha256(ipynb.read_bytes()).hexdigest() if ipynb.is_file() else "")
+    if not (made.is_file() and made.read_text() == seen):
+        make_notebook(md)
+        made.write_text(f"{hashlib.sha256(md.read_bytes()).hexdigest()} {hashlib.sha256(ipynb.read_bytes()).hexdigest()}")
+    notebook = ipynb
     db = course_dir / "gradebook.db"
-    nbgrader("generate_assignment", assignment, "--force", root=course_dir, db=db, extra=_RELEASE_SETTINGS)
-    return db, course_dir / "release" / assignment / f"{assignment}.ipynb"
+    released = course_dir / "release" / assignment / f"{assignment}.ipynb"
+    data = notebook.read_bytes()
+    stamp = source / ".registered"  # the digest of what nbgrader last registered from here
+    digest = hashlib.sha256(data + str(db).encode()).hexdigest()
+    if _registered(db, assignment) and released.is_file() and (source / notebook.name).is_file() \
+            and (source / notebook.name).read_bytes() == data and stamp.is_file() and stamp.read_text() == digest:
+        return db, released  # unchanged since nbgrader registered it: no second generate_assignment
+    stamp.unlink(missing_ok=True)
+    shutil.copy2(notebook, source)
+    done = nbgrader_here("GenerateAssignment", assignment, course_dir, db, settings=_RELEASE_CONFIG)
+    if not done["success"]:
+        raise CourseError(f"nbgrader could not register {assignment} in {db} (generate_assignment):\n"
+                          f"{(done.get('log') or '')[-3000:]}\n{(done.get('error') or '')[-3000:]}")
+    stamp.write_text(digest)
+    return db, released
+
+
+def _registered(db: Path, assignment: str) -> bool:
+    """Whether the gradebook `db` holds `assignment` with its grade cells (read with
+    sqlite alone: cheaper than starting nbgrader's API)."""
+    import sqlite3
+
+    if not db.is_file():
+        return False
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
+            row = con.execute("select count(*) from assignment join notebook on notebook.assignment_id = "
+                              "assignment.id join base_cell on base_cell.notebook_id = notebook.id "
+                              "where assignment.name = ? and base_cell.type = 'GradeCell'", (assignment,)).fetchone()
+        return bool(row and row[0])
+    except sqlite3.Error:
+        return False
 
 
 def _feedback(assignment: str, course_dir: Path, db: Path, students: list[str] | None, results=()) -> list[str]:
@@ -273,22 +351,36 @@ def _feedback(assignment: str, course_dir: Path, db: Path, students: list[str] |
     def executed(student: str) -> bool:
         return (course_dir / "autograded" / student / assignment / f"{assignment}.ipynb").is_file()
 
-    for r in valid:  # never leave last run's page standing for this run's grade
+    def fresh(student: str) -> bool:  # made after what it shows (a result reused, not regraded)
+        graded = course_dir / "autograded" / student / assignment
+        try:
+            made = page(student).stat().st_mtime_ns
+            shown = [graded / "result.json"] + [graded / f"{assignment}.ipynb"] * executed(student)
+            return all(made >= p.stat().st_mtime_ns for p in shown)
+        except OSError:
+            return False
+
+    remake = [r for r in valid if not fresh(r.student)] if valid else []
+    for r in remake:  # never leave last run's page standing for this run's grade
         page(r.student).unlink(missing_ok=True)
-    # --student is a glob pattern to nbgrader: a student id is matched as itself.
-    only = (f"--student={glob.escape(students[0])}",) if students and len(students) == 1 else ()
-    whole = nbgrader("generate_feedback", assignment, "--force", *only, root=course_dir, db=db, extra=settings,
-                     check=False)
+    # The student id is a glob pattern to nbgrader: a student id is matched as itself.
+    only = glob.escape(students[0]) if students and len(students) == 1 else None
+    if valid and not remake:
+        whole = {"success": True}  # every page is as fresh as its result: nothing to remake
+    elif valid and len(remake) < len(valid) and only is None:
+        whole = {"success": False}  # a few late or changed submissions: their pages alone, below
+    else:
+        whole = nbgrader_here("GenerateFeedback", assignment, course_dir, db, only, settings)
     failed: dict[str, str] = {}
-    if whole.returncode != 0:
-        for r in valid:
+    if not whole["success"]:
+        for r in remake:
             if page(r.student).exists() or not executed(r.student):
                 continue
-            one = nbgrader("generate_feedback", assignment, "--force", f"--student={glob.escape(r.student)}",
-                           root=course_dir, db=db, extra=settings, check=False)
-            if one.returncode != 0 or not page(r.student).exists():
-                lines = [ln for ln in (one.stderr + one.stdout).splitlines() if "ERROR" in ln or "Error" in ln]
-                failed[r.student] = (lines[-1] if lines else f"exit {one.returncode}").strip()[:300]
+            one = nbgrader_here("GenerateFeedback", assignment, course_dir, db, glob.escape(r.student), settings)
+            if not one["success"] or not page(r.student).exists():
+                text = (one.get("log") or "") + (one.get("error") or "")
+                lines = [ln for ln in text.splitlines() if "ERROR" in ln or "Error" in ln]
+                failed[r.student] = (lines[-1] if lines else "nbgrader failed").strip()[:300]
     for r in valid:
         # nbgrader copies every other file of autograded/ (our result.json) beside the page:
         # a student's feedback is the page alone.
@@ -306,14 +398,15 @@ def _feedback(assignment: str, course_dir: Path, db: Path, students: list[str] |
             f"<!DOCTYPE html><html><head><meta charset='utf-8'>{feedback.CSP_META}<title>{escape(assignment)}: "
             f"{escape(r.student)}</title></head><body><h1>{escape(assignment)}</h1>"
             f"<p>Score: {r.score:g} / {r.max_score:g}</p><ul>{items}</ul></body></html>", encoding="utf-8")
-    # The record of whose nbgrader page failed, with nbgrader's reason: this run's students
-    # replace their entries (a class run replaces the whole record).
+    # The record of whose nbgrader page failed, with nbgrader's reason: the students whose
+    # page was remade replace their entries (a class run drops those no longer in the class).
     record = course_dir / "feedback" / f"{assignment}-failed.json"
     known = {}
-    if students and record.is_file():
+    if record.is_file():
+        remade, present = {r.student for r in remake}, {r.student for r in valid}
         try:
             known = {k: v for k, v in json.loads(record.read_text(encoding="utf-8")).items()
-                     if k not in {r.student for r in valid}}
+                     if k not in remade and (students or k in present)}
         except (OSError, ValueError, AttributeError):
             known = {}
     known.update(failed)
@@ -514,17 +607,18 @@ def write_lms_csv(path: Path, results: list, assignment: str) -> Path:
 
 
 def grade(root: Path, assignment: str, course_dir: Path, student: str | None = None, jobs: int | None = None,
-          sandboxed: bool = True, limits=None, progress: bool = True) -> GradeResult:
+          sandboxed: bool = True, limits=None, progress: bool = True, scheduler: str | None = None) -> GradeResult:
     """Grade `course_dir/submitted/<student>/<assignment>/` with the hardened pipeline.
 
     Writes `course_dir/autograded/` (executed notebooks and result.json), the nbgrader
     gradebook `course_dir/gradebook.db`, feedback HTML in `course_dir/feedback/` and
-    `course_dir/grades.csv`."""
+    `course_dir/grades.csv`. `scheduler` (tcp://HOST:PORT): the sandboxes run on that
+    Dask cluster's workers (autograde.grading.cluster); everything else runs here."""
     from . import form as forms
     from . import pipeline, sandbox
 
     course_dir = course_dir.resolve()
-    if sandboxed and sandbox.bwrap_path() is None:
+    if sandboxed and scheduler is None and sandbox.bwrap_path() is None:
         raise CourseError("bubblewrap (bwrap) is not installed, so submissions cannot be isolated. Install it "
                           "(`make setup` does, or `apt-get install bubblewrap`), or pass --no-sandbox to grade "
                           "without isolation; every result is then marked unsandboxed.")
@@ -536,7 +630,7 @@ def grade(root: Path, assignment: str, course_dir: Path, student: str | None = N
         raise CourseError(f"no submission folder submitted/{student}/")
     invalid: list = []
     results = pipeline.grade_all(course_dir, a, f"sqlite:///{db}", students, jobs=jobs, limits=limits,
-                                 sandboxed=sandboxed, progress=progress, invalid=invalid)
+                                 sandboxed=sandboxed, progress=progress, invalid=invalid, scheduler=scheduler)
     everyone = [r for r in (pipeline.load(course_dir, p.name, assignment)
                             for p in sorted((course_dir / "submitted").iterdir())
                             if p.is_dir() and not forms.invalid_student_id(p.name)) if r] + invalid
@@ -545,6 +639,7 @@ def grade(root: Path, assignment: str, course_dir: Path, student: str | None = N
     write_lms_csv(course_dir / f"grades-lms-{assignment}.csv", everyone, assignment)
     from . import report
 
-    report.write(everyone, assignment, course_dir)
+    figures = report.start(everyone, assignment, course_dir)  # drawn while feedback is made
     _feedback(assignment, course_dir, db, students, results)
+    figures()
     return GradeResult(db, csv, course_dir / "feedback", course_dir / "autograded", results + invalid)

@@ -1,9 +1,10 @@
 """Grade every submission of an assignment: isolated, trusted, fault-tolerant, parallel.
 
 One submission goes through small stages, each a function of its own:
-    find_notebook / read_notebook / rebuild   (form.py: take in, check the form)
-    run_sandboxed                             (sandbox.py + runner.py: run in isolation)
-    score_cell                                (score.py + trusted.py: compare again outside)
+    prepare        find_notebook / read_notebook / rebuild (form.py: take in, check the form)
+    run_sandboxed  (sandbox.py + runner.py: run in isolation; here, or on a Dask worker:
+                   cluster.py)
+    finish         score_cell (score.py + trusted.py: compare again outside)
 and ends as a `Result`, written atomically to autograded/<student>/<assignment>/result.json
 beside the executed notebook. Submissions run concurrently, one sandbox each; only
 the main process writes the gradebook, after each result, so a run killed at any
@@ -133,14 +134,15 @@ def _read_json(path: Path, cap: int) -> dict:
 
 
 def run_sandboxed(nb: nbformat.NotebookNode, work: Path, uid: int, limits: sandbox.Limits,
-                  sandboxed: bool, site: Path, hidden: dict[str, int] | None = None,
+                  sandboxed: bool, site: Path, hidden_inputs: bytes | None = None,
                   functions: dict[str, int] | None = None, torch: bool = False
                   ) -> tuple[nbformat.NotebookNode | None, dict, records.Records, float, list[str]]:
     """Execute `nb` in a fresh sandbox whose work folder is `work` (made here, private to
-    `uid`, size-capped). `hidden`: function -> the seed of its hidden cases; their inputs
-    (never the seed, never an answer) are passed in. Returns (executed notebook or None,
-    runner status, the checks' records, wall seconds, notes). Everything read back is
-    hostile input: regular files only, size-capped, never followed as links."""
+    `uid`, size-capped). `hidden_inputs`: the hidden cases' inputs as an .npz file's bytes
+    (`references.hidden_inputs_npz`: never a seed, never an answer). Returns (executed
+    notebook or None, runner status, the checks' records, wall seconds, notes). Everything
+    read back is hostile input: regular files only, size-capped, never followed as links.
+    Needs no chapter and no PyTorch, so a cluster worker runs it too (cluster.py)."""
     notes = []
     note = sandbox.make_workdir(work, uid, limits)
     if note:
@@ -152,8 +154,9 @@ def run_sandboxed(nb: nbformat.NotebookNode, work: Path, uid: int, limits: sandb
            "JUPYTER_RUNTIME_DIR": str(work / ".runtime"), "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0",
            "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
            "PYTHONWARNINGS": "ignore", "PYTHONDONTWRITEBYTECODE": "1", record.ENV: str(work / ".records")}
-    if hidden:
-        env[cases.HIDDEN_ENV] = str(references.write_hidden_inputs(work / "hidden-inputs.npz", hidden))
+    if hidden_inputs:
+        (work / "hidden-inputs.npz").write_bytes(hidden_inputs)
+        env[cases.HIDDEN_ENV] = str(work / "hidden-inputs.npz")
     argv = [str(python), str(sandbox.SITE / "rnn_runner.py"), str(src), str(dst), str(status_path),
             f"--cell-timeout={limits.cell_timeout}", f"--max-output={limits.output_bytes}"]
     cmd = sandbox.command(argv, work, uid, limits, env, sandboxed=sandboxed, site=site, python=python)
@@ -189,10 +192,19 @@ def run_sandboxed(nb: nbformat.NotebookNode, work: Path, uid: int, limits: sandb
     return executed, status, recorded, wall, notes
 
 
-def grade_one(folder: Path, student: str, key: str, assignment: Assignment, uid: int, limits: sandbox.Limits,
-              sandboxed: bool, scratch: Path) -> tuple[Result, nbformat.NotebookNode | None]:
-    """Grade one submission (`key` from `submission_key`): its result, and the executed
-    notebook (None if nothing ran)."""
+@dataclass
+class Prepared:
+    """A submission ready to run: the notebook the sandbox executes (the student's answers
+    in the instructor's frame, no hidden seed) and, for the grader only, the seeds of its
+    hidden cases."""
+    notebook: nbformat.NotebookNode
+    seeds: dict[str, int]
+
+
+def prepare(folder: Path, student: str, key: str, assignment: Assignment, sandboxed: bool
+            ) -> tuple[Result, Prepared | None]:
+    """Take in one submission and check its form (`key` from `submission_key`): its
+    result so far, and what to run (None when nothing can run: the result is final)."""
     result = Result(student, assignment.name, key, sandboxed=sandboxed)
     if not sandboxed:
         result.flags.append("unsandboxed")
@@ -214,26 +226,45 @@ def grade_one(folder: Path, student: str, key: str, assignment: Assignment, uid:
     if built.tampering:
         result.flags.append("suspected tampering")
         result.messages += [f"suspected tampering: {t}" for t in built.tampering]
+    return result, Prepared(built.notebook, assignment.seeds_for(key))
 
+
+def grade_one(folder: Path, student: str, key: str, assignment: Assignment, uid: int, limits: sandbox.Limits,
+              sandboxed: bool, scratch: Path) -> tuple[Result, nbformat.NotebookNode | None]:
+    """Grade one submission on this machine (`key` from `submission_key`): its result,
+    and the executed notebook (None if nothing ran)."""
+    result, prepared = prepare(folder, student, key, assignment, sandboxed)
+    if prepared is None:
+        return result, None
     work = scratch / f"slot-{uid}-{key[:12]}"
-    seeds = assignment.seeds_for(key)
     # The hidden references are computed while the sandbox runs (torch releases the GIL).
-    expected = [_REFERENCES.submit(references.trusted_hidden, name, seed) for name, seed in seeds.items()]
+    expected = [_REFERENCES.submit(references.trusted_hidden, name, seed) for name, seed in prepared.seeds.items()]
     try:
-        executed, status, recorded, wall, notes = run_sandboxed(built.notebook, work, uid, limits, sandboxed,
-                                                                scratch / "site", seeds, assignment.functions,
-                                                                torch=assignment.torch)
+        ran = run_sandboxed(prepared.notebook, work, uid, limits, sandboxed, scratch / "site",
+                            references.hidden_inputs_npz(prepared.seeds), assignment.functions,
+                            torch=assignment.torch)
     finally:  # the work folder holds this submission's hidden inputs: gone as soon as it is read
         sandbox.release_mounts(work)
         shutil.rmtree(work, ignore_errors=True)
+    for future in expected:
+        future.result()
+    return finish(result, prepared, *ran, assignment=assignment, limits=limits)
+
+
+def finish(result: Result, prepared: Prepared, executed: nbformat.NotebookNode | None, status: dict,
+           recorded: records.Records, wall: float, notes: list[str], assignment: Assignment,
+           limits: sandbox.Limits) -> tuple[Result, nbformat.NotebookNode]:
+    """Score what a sandbox run gave back (on this machine or a cluster worker: hostile
+    input either way) with the trusted comparison: the result, and the executed notebook
+    as the grader built it with the run's outputs."""
     result.messages += notes + recorded.problems
-    status = _sane_status(status, len(built.notebook.cells))
+    status = _sane_status(status, len(prepared.notebook.cells))
     result.seconds = {"wall": round(wall, 3), "kernel_start": round(status["kernel_start_seconds"], 3),
                       "cells": round(sum(status["cells"].values()), 3)}
-    executed = _outputs_onto(built.notebook, executed)
+    executed = _outputs_onto(prepared.notebook, executed)
     if status["wall_limit"]:
         last = max(status["cells"], default=None)
-        where = _cell_name(built.notebook, last + 1) if last is not None else "start-up"
+        where = _cell_name(prepared.notebook, last + 1) if last is not None else "start-up"
         result.messages.append(f"the run was stopped at the wall time limit ({limits.wall_seconds} s) while "
                                f"running {where}; tests after it did not run")
         result.flags.append("timeout")
@@ -242,18 +273,16 @@ def grade_one(folder: Path, student: str, key: str, assignment: Assignment, uid:
         result.flags.append("crash")
     died_at = status["died_at"]
     if died_at is not None and not status["wall_limit"]:
-        result.messages.append(f"the kernel died while running {_cell_name(built.notebook, died_at)} (a crash, "
+        result.messages.append(f"the kernel died while running {_cell_name(prepared.notebook, died_at)} (a crash, "
                                f"os._exit or the memory limit); tests after it did not run")
         result.flags.append("crash")
     if status["timeouts"]:
         result.flags.append("timeout")
     if status["exhausted"]:
         result.messages.append(f"the notebook ran out of {status['exhausted']['what']} while running "
-                               f"{_cell_name(built.notebook, status['exhausted']['cell'])}")
+                               f"{_cell_name(prepared.notebook, status['exhausted']['cell'])}")
         result.flags.append("resource exhausted")
-    for future in expected:
-        future.result()
-    verdicts = rescore(recorded.records, seeds)
+    verdicts = rescore(recorded.records, prepared.seeds)
     sources = {c.metadata.nbgrader["grade_id"]: c.source for c in assignment.grade_cells}
     for index, cell in enumerate(executed.cells):
         meta = cell.metadata.get("nbgrader", {})
@@ -403,10 +432,12 @@ class Progress:
 
 def grade_all(course_dir: Path, assignment: Assignment, db_url: str, students: list[str] | None = None,
               jobs: int | None = None, limits: sandbox.Limits | None = None, sandboxed: bool = True,
-              progress: bool = True, invalid: list | None = None) -> list[Result]:
+              progress: bool = True, invalid: list | None = None, scheduler: str | None = None) -> list[Result]:
     """Grade every submission (or `students`); returns the results of the valid student
     ids in order. Folders whose name is no valid student id are not graded: their
-    results (with the reason) are appended to `invalid`, never to the gradebook."""
+    results (with the reason) are appended to `invalid`, never to the gradebook.
+    `scheduler` (tcp://HOST:PORT): run the sandboxes on that Dask cluster's workers
+    (cluster.py); the trusted comparison and the gradebook stay here either way."""
     invalid = invalid if invalid is not None else []
     limits = limits or sandbox.Limits()
     jobs = jobs or os.cpu_count() or 1
@@ -432,6 +463,39 @@ def grade_all(course_dir: Path, assignment: Assignment, db_url: str, students: l
     for result in results.values():
         record_in_gradebook(db_url, result)
     bar = Progress(len(todo)) if progress and todo else None
+    if todo:  # imported while the first sandboxes run, not after them
+        _REFERENCES.submit(chapters.load)  # the references' PyTorch
+        threading.Thread(target=__import__, args=("nbgrader.api",), daemon=True).start()
+    if scheduler:
+        from . import cluster
+
+        graded = cluster.grade(scheduler, todo, submitted, keys, assignment, limits, sandboxed)
+    else:
+        graded = _grade_here(todo, submitted, keys, assignment, limits, sandboxed, jobs)
+    for result, executed in graded:  # one writer: this process, one result at a time
+        save(result, executed, course_dir)
+        record_in_gradebook(db_url, result)
+        results[result.student] = result
+        if bar:
+            flags = f" [{', '.join(result.flags)}]" if result.flags else ""
+            bar.update(f"{result.student}: {result.score:g}/{result.max_score:g}{flags}")
+    return [results[s] for s in names]
+
+
+def grading_error(student: str, assignment: Assignment, sandboxed: bool, why: str) -> Result:
+    """The result of a submission the grader failed on (a defect, or no worker could run
+    it): zero, loudly, and with no key, so the next run grades it again."""
+    result = Result(student, assignment.name, "", sandboxed=sandboxed)
+    result.cells = _blank_cells(assignment, f"grading error: {why}")
+    result.messages.append(f"internal grading error: {why}")
+    result.flags.append("grading error")
+    return result
+
+
+def _grade_here(todo: list[str], submitted: Path, keys: dict[str, str], assignment: Assignment,
+                limits: sandbox.Limits, sandboxed: bool, jobs: int):
+    """(result, executed notebook) of each student in `todo`, graded on this machine's
+    cores, in the order they finish."""
     lock = threading.Lock()
 
     def work(student: str) -> tuple[Result, nbformat.NotebookNode | None]:
@@ -441,25 +505,17 @@ def grade_all(course_dir: Path, assignment: Assignment, db_url: str, students: l
             return grade_one(submitted / student / assignment.name, student, keys[student], assignment, uid, limits,
                              sandboxed, scratch)
         except Exception as exc:  # a defect here must cost this student only, loudly
-            result = Result(student, assignment.name, "", sandboxed=sandboxed)  # "": regrade next run
-            result.cells = _blank_cells(assignment, f"grading error: {type(exc).__name__}: {exc}")
-            result.messages.append(f"internal grading error: {type(exc).__name__}: {exc}")
-            result.flags.append("grading error")
-            return result, None
+            return grading_error(student, assignment, sandboxed, f"{type(exc).__name__}: {exc}"), None
         finally:
             with lock:
                 free_uids.append(uid)
 
+    if not todo:
+        return
+    jobs = min(jobs, len(todo))
     with sandbox.Scratch() as scratch, sandbox.UidClaim(jobs) as free_uids:
         sandbox.stage_site(scratch / "site")
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = {pool.submit(work, s): s for s in todo}
+            futures = [pool.submit(work, s) for s in todo]
             for future in as_completed(futures):
-                result, executed = future.result()
-                save(result, executed, course_dir)
-                record_in_gradebook(db_url, result)
-                results[result.student] = result
-                if bar:
-                    flags = f" [{', '.join(result.flags)}]" if result.flags else ""
-                    bar.update(f"{result.student}: {result.score:g}/{result.max_score:g}{flags}")
-    return [results[s] for s in names]
+                yield future.result()

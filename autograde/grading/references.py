@@ -84,16 +84,24 @@ def hidden_inputs(name: str, seed: int) -> list[dict]:
     return fn.cases(seed, fn.n_hidden, first=fn.n_public)
 
 
-def write_hidden_inputs(path: Path, seeds: dict[str, int]) -> Path:
-    """The hidden cases' inputs of each function (made from its seed), and nothing else."""
+def hidden_inputs_npz(seeds: dict[str, int]) -> bytes:
+    """The hidden cases' inputs of each function (made from its seed), and nothing else,
+    as the bytes of an .npz file: what a sandbox (or a cluster worker) is given."""
+    import io
+
     arrays = {}
     for name, seed in seeds.items():
         fn = chapters.get(name)
         for i, inputs in enumerate(hidden_inputs(name, seed)):
             for k in fn.inputs:  # the function's arguments only: never a secret of the case
                 arrays[f"{name}/{i}/in/{k}"] = np.asarray(inputs[k])
-    with open(path, "wb") as f:
-        np.savez(f, **arrays)
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def write_hidden_inputs(path: Path, seeds: dict[str, int]) -> Path:
+    path.write_bytes(hidden_inputs_npz(seeds))
     return path
 
 

@@ -64,6 +64,21 @@ def summarise(results: list, assignment: str) -> dict:
     }
 
 
+def figure_list(summary: dict) -> list[tuple[str, str, str]]:
+    """(file, caption, alt text) of each figure the summary has data for."""
+    made = []
+    if summary["questions"]:
+        made.append(("scores.png", "Score distribution per question",
+                     "Bar charts, one per graded function, of how many students earned each number of points."))
+    if summary["mistakes"]:
+        made.append(("mistakes.png", "The most frequent diagnosed mistakes",
+                     "Horizontal bars: for each known mistake, how many students made it."))
+    if [t for t in summary["seconds"]["per_student"].values() if t is not None]:
+        made.append(("time.png", "Grading time per submission",
+                     "A histogram of the wall time each submission took to grade."))
+    return made
+
+
 def _figures(summary: dict, folder: Path) -> list[tuple[str, str, str]]:
     import matplotlib
 
@@ -114,6 +129,18 @@ def _figures(summary: dict, folder: Path) -> list[tuple[str, str, str]]:
 
 
 def write(results: list, assignment: str, course_dir: Path) -> Path:
+    """The report, figures drawn in this process."""
+    return start(results, assignment, course_dir, background=False)()
+
+
+def start(results: list, assignment: str, course_dir: Path, background: bool = True):
+    """Write the report's numbers and page now; its figures are drawn by a process of
+    their own (matplotlib's import and drawing cost seconds), while the caller goes on
+    with feedback. Returns a function that waits for the figures and returns the page;
+    if they could not be drawn, the page is written again without them, saying so."""
+    import subprocess
+    import sys
+
     folder = course_dir / "reports" / assignment
     folder.mkdir(parents=True, exist_ok=True)
     summary = summarise(results, assignment)
@@ -126,7 +153,29 @@ def write(results: list, assignment: str, course_dir: Path) -> Path:
             wall = r.seconds.get("wall") if r.seconds else None
             w.writerow([csv_text(r.student), csv_number(r.score), csv_number(r.max_score), csv_text("; ".join(r.flags)),
                         repr(float(wall)) if isinstance(wall, (int, float)) else "", csv_text("; ".join(diag))])
-    figures = _figures(summary, folder)
+    figures = figure_list(summary)
+    for name, _, _ in figures:
+        (folder / name).unlink(missing_ok=True)  # never last run's figure beside this run's numbers
+    if background:
+        drawing = subprocess.Popen([sys.executable, "-m", "autograde.grading.report", str(folder)],
+                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    else:
+        drawing, figures = None, _figures(summary, folder)
+    page = _page(summary, assignment, folder, figures)
+
+    def finished() -> Path:
+        if drawing is not None:
+            _, err = drawing.communicate()
+            if drawing.returncode != 0 or not all((folder / name).is_file() for name, _, _ in figures):
+                print(f"rnn-course: the class report's figures could not be drawn: "
+                      f"{err.decode(errors='replace')[-500:]}", file=sys.stderr)
+                _page(summary, assignment, folder, [])
+        return page
+
+    return finished
+
+
+def _page(summary: dict, assignment: str, folder: Path, figures: list) -> Path:
     rows = "".join(f"<tr><td>{escape(fn)}</td><td>{q['max_points']:g}</td><td>{q['mean']:.2f}</td>"
                    f"<td>{escape(', '.join(f'{k} pts: {v}' for k, v in q['distribution'].items()))}</td></tr>"
                    for fn, q in summary["questions"].items())
@@ -158,3 +207,10 @@ grading time {timing}.</p>
 </body></html>
 """, encoding="utf-8")
     return folder / "index.html"
+
+
+if __name__ == "__main__":  # python -m autograde.grading.report FOLDER: draw FOLDER/report.json's figures
+    import sys
+
+    _where = Path(sys.argv[1])
+    _figures(json.loads((_where / "report.json").read_text()), _where)

@@ -87,9 +87,10 @@ def _exhausted(kernel_pid: int | None, folders: list[Path]) -> str | None:
             if len(os.listdir(f"/proc/{kernel_pid}/fd")) >= soft - 8:
                 return "open files"
         soft, _ = resource.getrlimit(resource.RLIMIT_NPROC)
-        if soft != resource.RLIM_INFINITY:
+        if soft != resource.RLIM_INFINITY and os.getuid() != 0:  # root is never held to it
+            me = os.getuid()  # the limit counts this uid's tasks (unsandboxed, /proc shows everyone's)
             tasks = sum(len(os.listdir(f"/proc/{p}/task")) for p in os.listdir("/proc") if p.isdigit()
-                        and os.path.isdir(f"/proc/{p}/task"))
+                        and os.path.isdir(f"/proc/{p}/task") and os.stat(f"/proc/{p}").st_uid == me)
             if tasks >= soft - 8:
                 return "processes or threads"
         for folder in folders:
