@@ -64,7 +64,9 @@ class Task:
     functions: tuple[tuple[str, int], ...]  # graded function -> its number of outputs
     limits: sandbox.Limits
     sandboxed: bool
-    torch: bool = False  # the assignment declares PyTorch: its sandbox is the torch one
+    # What the assignment declares its notebook may import beyond the plain sandbox
+    # (("torch",) for the capstone: its sandbox is the torch environment).
+    declared: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -135,7 +137,7 @@ def run_task(task: Task) -> Ran:
     """Run one submission in a sandbox of this worker (the Dask task)."""
     from .pipeline import run_sandboxed  # needs no chapter and no PyTorch
 
-    check_worker(task.sandboxed, task.torch)
+    check_worker(task.sandboxed, "torch" in task.declared)
     scratch, site = _scratch()
     with sandbox.UidClaim(1) as uids:
         uid = uids[0]
@@ -143,7 +145,7 @@ def run_task(task: Task) -> Ran:
         try:
             executed, status, recorded, wall, notes = run_sandboxed(
                 nbformat.reads(task.notebook, as_version=4), work, uid, task.limits, task.sandboxed, site,
-                task.hidden_inputs, dict(task.functions), torch=task.torch)
+                task.hidden_inputs, dict(task.functions), torch="torch" in task.declared)
         finally:  # the hidden inputs are gone as soon as the run is read
             sandbox.release_mounts(work)
             shutil.rmtree(work, ignore_errors=True)
@@ -181,7 +183,8 @@ def make_task(student: str, prepared, assignment, limits: sandbox.Limits, sandbo
     from .references import hidden_inputs_npz
 
     return Task(student, nbformat.writes(prepared.notebook), hidden_inputs_npz(prepared.seeds),
-                tuple(sorted(assignment.functions.items())), limits, sandboxed, assignment.torch)
+                tuple(sorted(assignment.functions.items())), limits, sandboxed,
+                ("torch",) if assignment.torch else ())
 
 
 def grade(scheduler: str, todo: list[str], submitted: Path, keys: dict[str, str], assignment,
