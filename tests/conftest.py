@@ -28,6 +28,28 @@ def solution_sources(name: str) -> dict[str, str]:
     return course.solution_code(ROOT, name)
 
 
+def grade_class(course_dir: Path, assignment: str, subs: dict[str, nbformat.NotebookNode]
+                ) -> dict[str, dict[str, tuple[float, float]]]:
+    """Put each student's notebook in `course_dir`/submitted, grade them all with one real
+    `rnn-course grade`, and return each student's {grade id: (score, max score)} from the
+    gradebook."""
+    from nbgrader.api import Gradebook
+
+    for student, nb in subs.items():
+        folder = course_dir / "submitted" / student / assignment
+        folder.mkdir(parents=True)
+        nbformat.write(nb, folder / f"{assignment}.ipynb")
+    proc = subprocess.run([str(BIN / "rnn-course"), "grade", assignment, "--course-dir", str(course_dir)],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    scores = {}
+    with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}") as gb:
+        for student in subs:
+            nb = gb.find_submission_notebook(assignment, assignment, student)
+            scores[student] = {g.name: (g.score, g.max_score) for g in nb.grades}
+    return scores
+
+
 def make_submission(name: str, replace: dict[str, str] | None = None, solved: bool = True) -> nbformat.NotebookNode:
     return course.student_notebook(ROOT, name, replace, solved)
 

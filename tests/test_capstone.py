@@ -7,12 +7,11 @@ import subprocess
 import nbformat
 import numpy as np
 import pytest
-from nbgrader.api import Gradebook
 
 from autograde import chapters
 from autograde.grading import references, sandbox
 from autograde.kernel import adapters
-from conftest import ASSIGNMENTS, BIN, ROOT, make_submission
+from conftest import ASSIGNMENTS, ROOT, grade_class, make_submission
 
 ASSIGNMENT = "07-capstone"
 
@@ -179,18 +178,7 @@ def hostile(tmp_path_factory):
     subs = {"solution": make_submission(ASSIGNMENT), "probe": make_submission(ASSIGNMENT, {"forecast": PROBE}),
             "search": make_submission(ASSIGNMENT, {"forecast": SEARCH}),
             "nextwindow": make_submission(ASSIGNMENT, {"forecast": NEXT_WINDOW})}
-    for student, nb in subs.items():
-        folder = course_dir / "submitted" / student / ASSIGNMENT
-        folder.mkdir(parents=True)
-        nbformat.write(nb, folder / f"{ASSIGNMENT}.ipynb")
-    proc = subprocess.run([str(BIN / "rnn-course"), "grade", ASSIGNMENT, "--course-dir", str(course_dir)],
-                          cwd=ROOT, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    scores = {}
-    with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}") as gb:
-        for student in subs:
-            nb = gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, student)
-            scores[student] = {g.name: (g.score, g.max_score) for g in nb.grades}
+    scores = grade_class(course_dir, ASSIGNMENT, subs)
     return course_dir, scores
 
 

@@ -4,16 +4,14 @@ import csv
 import re
 import html
 import json
-import subprocess
 
 import nbformat
 import pytest
-from nbgrader.api import Gradebook
 
 from autograde import chapters
 from autograde.grading import leaks
 from autograde.grading.score import function_of
-from conftest import ASSIGNMENTS, BIN, ROOT, make_submission, solution_path
+from conftest import ASSIGNMENTS, grade_class, make_submission, solution_path
 from wrong_implementations import DEPENDS, cases as wrong_cases
 
 pytestmark = pytest.mark.slow
@@ -40,18 +38,7 @@ class _GradedCourses(dict):
         for i, (a, fn, _, source) in enumerate(WRONG):
             if a == assignment:
                 subs[_student(i)] = make_submission(assignment, {fn: source})
-        for student, nb in subs.items():
-            folder = course_dir / "submitted" / student / assignment
-            folder.mkdir(parents=True)
-            nbformat.write(nb, folder / f"{assignment}.ipynb")
-        proc = subprocess.run([str(BIN / "rnn-course"), "grade", assignment, "--course-dir", str(course_dir)],
-                              cwd=ROOT, capture_output=True, text=True)
-        assert proc.returncode == 0, proc.stdout + proc.stderr
-        scores = {}
-        with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}") as gb:
-            for student in subs:
-                nb = gb.find_submission_notebook(assignment, assignment, student)
-                scores[student] = {g.name: (g.score, g.max_score) for g in nb.grades}
+        scores = grade_class(course_dir, assignment, subs)
         self[assignment] = course_dir, scores
         return self[assignment]
 
