@@ -25,12 +25,12 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/pip install --quiet -r requirements.txt -e .
 	touch $@
 
-# The grading sandbox's environment: numpy and a kernel, never PyTorch (see
-# autograde/grading/sandbox.py).
+# The grading sandbox's environment: numpy and IPython's shell, never PyTorch (see
+# autograde/grading/sandbox.py). Made afresh (--clear) so it holds exactly the list.
 SANDBOX_STAMP := $(VENV)/sandbox/.installed
 
 $(SANDBOX_STAMP): requirements-sandbox.txt
-	$(PYTHON) -m venv $(VENV)/sandbox
+	$(PYTHON) -m venv --clear $(VENV)/sandbox
 	$(VENV)/sandbox/bin/pip install --quiet -r requirements-sandbox.txt
 	touch $@
 
@@ -39,7 +39,7 @@ $(SANDBOX_STAMP): requirements-sandbox.txt
 SANDBOX_TORCH_STAMP := $(VENV)/sandbox-torch/.installed
 
 $(SANDBOX_TORCH_STAMP): requirements-sandbox.txt requirements-sandbox-torch.txt
-	$(PYTHON) -m venv $(VENV)/sandbox-torch
+	$(PYTHON) -m venv --clear $(VENV)/sandbox-torch
 	$(VENV)/sandbox-torch/bin/pip install --quiet -r requirements-sandbox-torch.txt
 	touch $@
 

@@ -221,7 +221,23 @@ def rnn_param_count(input_size, hidden_size, num_layers=1, bidirectional=False, 
     while True:
         pass
 ''')
+    subs["ignores_interrupt"] = solved(rnn_param_count='''
+import signal
+def rnn_param_count(input_size, hidden_size, num_layers=1, bidirectional=False, bias=True):
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    while True:
+        pass
+''')
     subs["os_exit"] = extra_cell(good, "import os\nos._exit(3)", after="many_to_one")
+    # Writes bytes that are not the runner's framing into the kernel's message pipe.
+    subs["jams_the_pipe"] = extra_cell(good, '''
+import os, sys
+for fd in range(3, 64):
+    try:
+        os.write(fd, b"\\xff" * 64)
+    except OSError:
+        pass
+''', after="many_to_one")
     subs["segfault"] = extra_cell(good, "import ctypes\nctypes.string_at(0)", after="many_to_one")
     subs["memory_bomb"] = solved(jordan_step="blob = bytearray(64 * 2**30)\n" + course.solution_code(ROOT, A)["jordan_step"])
     subs["fork_bomb"] = extra_cell(good, '''
@@ -396,7 +412,14 @@ def test_an_infinite_loop_costs_only_the_looping_function_and_says_so(graded):
     assert all("time limit" in c["message"] for c in r.cells if c["grade_id"].startswith("test_rnn_param_count"))
 
 
-@pytest.mark.parametrize("student", ["os_exit", "segfault"])
+def test_a_loop_that_ignores_the_interrupt_is_stopped_and_reported_as_a_timeout(graded):
+    r = graded[1]["ignores_interrupt"]
+    assert points(r) == FULL - POINTS["rnn_param_count"]
+    assert "timeout" in r.flags and "crash" not in r.flags
+    assert any("did not stop when interrupted" in m for m in r.messages)
+
+
+@pytest.mark.parametrize("student", ["os_exit", "segfault", "jams_the_pipe"])
 def test_a_kernel_crash_keeps_the_points_of_the_tests_that_ran(graded, student):
     r = graded[1][student]
     assert points(r) == POINTS["rnn_cell"] + POINTS["rnn_forward"] + POINTS["jordan_step"]

@@ -272,7 +272,11 @@ def finish(result: Result, prepared: Prepared, executed: nbformat.NotebookNode |
         result.messages.append("the grading run failed: " + str(status["runner_error"])[-300:])
         result.flags.append("crash")
     died_at = status["died_at"]
-    if died_at is not None and not status["wall_limit"]:
+    if died_at is not None and died_at in status["timeouts"] and not status["wall_limit"]:
+        result.messages.append(f"{_cell_name(prepared.notebook, died_at)} ran past the cell time limit "
+                               f"({limits.cell_timeout} s) and did not stop when interrupted, so it was "
+                               f"stopped; tests after it did not run")
+    elif died_at is not None and not status["wall_limit"]:
         result.messages.append(f"the kernel died while running {_cell_name(prepared.notebook, died_at)} (a crash, "
                                f"os._exit or the memory limit); tests after it did not run")
         result.flags.append("crash")
@@ -294,7 +298,8 @@ def finish(result: Result, prepared: Prepared, executed: nbformat.NotebookNode |
         cs = score_cell(meta["grade_id"], float(meta["points"]), sources[meta["grade_id"]], cell,
                         ran=ran, timed_out=index in status["timeouts"], verdicts=verdicts, exhausted=exhausted,
                         not_run="the wall time limit stopped the run" if status["wall_limit"] else
-                        "the kernel had died")
+                        "a cell before it ran past the time limit and was stopped"
+                        if died_at in status["timeouts"] else "the kernel had died")
         result.cells.append(asdict(cs))
         if cs.disagree and "suspected tampering" not in result.flags:
             result.flags.append("suspected tampering")

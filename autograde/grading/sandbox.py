@@ -1,8 +1,8 @@
 """Run a command in isolation: bubblewrap namespaces, an unprivileged uid, rlimits.
 
 What the sandboxed process sees: the system's /usr and /etc read-only; the base Python
-and the *sandbox environment* read-only (a virtual environment with numpy, ipykernel
-and nbclient only: no PyTorch, no course package); the student-side part of the course
+and the *sandbox environment* read-only (a virtual environment with numpy, matplotlib
+and IPython only: no PyTorch, no course package); the student-side part of the course
 package (`autograde.kernel`) and the notebook runner, staged read-only at /opt/rnn-course;
 an empty, size-capped /tmp of its own, and one writable, size-capped folder (the
 submission's work folder, private to its uid). No network (a network namespace with
@@ -96,8 +96,8 @@ def _package_dir() -> Path:
 
 
 def sandbox_python(torch: bool = False) -> Path:
-    """The Python of the sandbox environment (`make setup` makes it: numpy, ipykernel,
-    nbclient, nbformat, matplotlib; never PyTorch). With `torch`, for the one assignment
+    """The Python of the sandbox environment (`make setup` makes it: numpy, matplotlib,
+    IPython; never PyTorch). With `torch`, for the one assignment
     that declares it (`autograde.chapters.sandbox_imports`), the second environment,
     .venv/sandbox-torch: the same plus PyTorch, still no course package."""
     if torch:
@@ -111,8 +111,8 @@ def sandbox_python(torch: bool = False) -> Path:
     path = Path(configured) if configured else Path(sys.prefix) / "sandbox" / "bin" / "python"
     if not path.exists():
         raise SandboxUnavailable(f"the sandbox environment is missing ({path}); `make setup` makes it "
-                                 f"(or set RNN_COURSE_SANDBOX_PYTHON to a Python with numpy, ipykernel "
-                                 f"and nbclient but no PyTorch)")
+                                 f"(or set RNN_COURSE_SANDBOX_PYTHON to a Python with numpy, matplotlib "
+                                 f"and IPython but no PyTorch)")
     return path
 
 
