@@ -224,6 +224,21 @@ def test_a_worker_without_bubblewrap_refuses_naming_itself(tmp_path):
         assert proc.returncode == 0, proc.stdout + proc.stderr
         r = pipeline.load(course_dir, "s0", A)
         assert r.score == FULL and r.flags == ["unsandboxed"]
+        # With a worker that can isolate beside it, the refusing one's tasks go there:
+        # every submission is graded in a sandbox, and the refusal is still named.
+        c.add_worker("can-isolate")
+        mixed = tmp_path / "mixed"
+        for i in range(6):
+            folder = mixed / "submitted" / f"m{i}" / A
+            folder.mkdir(parents=True)
+            nbformat.write(make_submission(A, solved=i % 2 == 0), folder / f"{A}.ipynb")
+        cmd = [str(BIN / "rnn-course"), "grade", A, "--course-dir", str(mixed), "--scheduler", c.address]
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert "worker 'no-bwrap-here'" in proc.stderr and "refuses submissions" in proc.stderr
+        for i in range(6):
+            r = pipeline.load(mixed, f"m{i}", A)
+            assert (r.score, r.flags, r.sandboxed) == (FULL if i % 2 == 0 else 0.0, [], True), r.messages
     finally:
         c.stop()
 
@@ -272,3 +287,29 @@ def test_grading_here_imports_no_dask():
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_worker_with_other_checks_than_the_coordinator_refuses_naming_itself(tmp_path):
+    """A worker whose course package stages other checks or another runner could grade
+    the same notebook differently: it refuses, and says why."""
+    import shutil
+
+    other = tmp_path / "other-checkout"
+    shutil.copytree(ROOT / "autograde", other / "autograde", ignore=shutil.ignore_patterns("__pycache__"))
+    with open(other / "autograde" / "kernel" / "compare.py", "a") as f:
+        f.write("\n# an older or edited copy of the checks\n")
+    c = Cluster(tmp_path / "versions")
+    try:
+        c.add_worker("other-version", env=dict(os.environ, PYTHONPATH=str(other)))
+        course_dir = tmp_path / "course"
+        folder = course_dir / "submitted" / "s0" / A
+        folder.mkdir(parents=True)
+        nbformat.write(make_submission(A), folder / f"{A}.ipynb")
+        cmd = [str(BIN / "rnn-course"), "grade", A, "--course-dir", str(course_dir), "--scheduler", c.address]
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        assert re.search(r"worker 'other-version' at tcp://127\.0\.0\.1:\d+ \(host [^)]+\) refuses submissions: "
+                         r"its course package differs from the coordinator's", proc.stderr), proc.stderr
+        assert not (course_dir / "autograded" / "s0" / A / "result.json").exists()
+    finally:
+        c.stop()

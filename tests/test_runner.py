@@ -140,9 +140,24 @@ def test_outputs_saved_by_the_student_never_survive_as_if_the_run_printed_them(t
     assert nb.cells[2].execution_count is None
 
 
+def kernels_of(src) -> list[int]:
+    """Processes still running with `src` on their command line (a forked kernel has its
+    runner's)."""
+    import os
+
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if str(src).encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.append(int(pid))
+        except OSError:
+            pass
+    return found
+
+
 def test_the_status_never_runs_ahead_of_the_saved_notebook(tmp_path):
     """Killed from outside mid-run, the runner leaves a status that counts only the cells
-    whose outputs are already in the saved notebook."""
+    whose outputs are already in the saved notebook, and its kernel dies with it."""
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in
                                          ["print('a')", "print('b')", "import time\ntime.sleep(60)"]])
     src, dst, status_path = tmp_path / "in.ipynb", tmp_path / "out.ipynb", tmp_path / "status.json"
@@ -156,9 +171,33 @@ def test_the_status_never_runs_ahead_of_the_saved_notebook(tmp_path):
         time.sleep(0.05)
     import os
     import signal
-    os.killpg(proc.pid, signal.SIGKILL)
+    os.kill(proc.pid, signal.SIGKILL)  # the runner only: its kernel must not outlive it
     proc.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and kernels_of(src):
+        time.sleep(0.1)
+    assert not kernels_of(src), "the kernel outlived its runner"
     status = json.loads(status_path.read_text())
     saved = json.loads(dst.read_text())
     assert sorted(status["cells"]) == ["0", "1"]
     assert [texts(nbformat.from_dict(c)) for c in saved["cells"][:2]] == ["a\n", "b\n"]
+
+
+def test_unsandboxed_what_a_notebook_leaves_running_is_stopped_with_its_run(tmp_path):
+    """Without bubblewrap no pid namespace ends a notebook's processes: the grader stops
+    the run's whole process group when the run ends."""
+    from autograde.grading import pipeline
+
+    marker = f"left-running-{tmp_path.name}"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        f"import subprocess\nsubprocess.Popen(['sh', '-c', 'sleep 300; echo {marker}'])\nprint('started')")])
+    site = sandbox.stage_site(tmp_path / "site")
+    with sandbox.UidClaim(1) as (uid,):
+        try:
+            executed, status, _, _, _ = pipeline.run_sandboxed(nb, tmp_path / "work", uid, sandbox.Limits(),
+                                                               sandboxed=False, site=site)
+        finally:
+            sandbox.release_mounts(tmp_path / "work")
+    assert status["finished"] and "started" in texts(executed.cells[0])
+    time.sleep(0.5)
+    assert not kernels_of(marker), "a process the notebook started outlived its run"

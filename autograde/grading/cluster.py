@@ -12,7 +12,8 @@ input (regular files only, size-capped). The trusted comparison, the references
 and no worker ever holds an answer, a seed or a solution. No shared file system is
 assumed: the task carries bytes.
 
-A worker that lacks bubblewrap (or the sandbox environment) refuses every task with a
+A worker that lacks bubblewrap (or the sandbox environment), or whose checks and runner
+differ from the coordinator's (`sandbox.site_digest`), refuses every task with a
 message naming it; its tasks go to the other workers, and if none is left the run stops
 with that message. A worker that dies mid-task (SIGKILL) costs nothing: Dask's scheduler
 runs its tasks again elsewhere, and the coordinator takes each submission's result once.
@@ -67,6 +68,8 @@ class Task:
     # What the assignment declares its notebook may import beyond the plain sandbox
     # (("torch",) for the capstone: its sandbox is the torch environment).
     declared: tuple[str, ...] = ()
+    # The coordinator's `sandbox.site_digest()`: a worker whose checks or runner differ refuses.
+    site: str = ""
 
 
 @dataclass(frozen=True)
@@ -121,8 +124,18 @@ def _scratch() -> tuple[Path, Path]:
         return _state
 
 
-def check_worker(sandboxed: bool, torch: bool = False) -> None:
-    """Refuse, naming this worker, when it cannot run a submission as asked."""
+_site_digest: str | None = None
+
+
+def check_worker(sandboxed: bool, torch: bool = False, site: str = "") -> None:
+    """Refuse, naming this worker, when it cannot run a submission as asked: no
+    bubblewrap, no sandbox environment, or other checks and runner than the coordinator's
+    (`site`, their digest), which could grade the same notebook differently."""
+    if site and site != _own_site():
+        raise WorkerRefused(f"worker {_worker_name()} refuses submissions: its course package differs from the "
+                            f"coordinator's (the checks and runner it would stage have digest {_own_site()[:12]}, "
+                            f"the coordinator's {site[:12]}); install the coordinator's checkout there",
+                            _worker_address())
     if sandboxed and sandbox.bwrap_path() is None:
         raise WorkerRefused(f"worker {_worker_name()} refuses submissions: bubblewrap (bwrap) is not installed "
                             f"there, so it cannot isolate them; install Debian's `bubblewrap` on it (or grade "
@@ -137,7 +150,7 @@ def run_task(task: Task) -> Ran:
     """Run one submission in a sandbox of this worker (the Dask task)."""
     from .pipeline import run_sandboxed  # needs no chapter and no PyTorch
 
-    check_worker(task.sandboxed, "torch" in task.declared)
+    check_worker(task.sandboxed, "torch" in task.declared, task.site)
     scratch, site = _scratch()
     with sandbox.UidClaim(1) as uids:
         uid = uids[0]
@@ -184,7 +197,14 @@ def make_task(student: str, prepared, assignment, limits: sandbox.Limits, sandbo
 
     return Task(student, nbformat.writes(prepared.notebook), hidden_inputs_npz(prepared.seeds),
                 tuple(sorted(assignment.functions.items())), limits, sandboxed,
-                ("torch",) if assignment.torch else ())
+                ("torch",) if assignment.torch else (), _own_site())
+
+
+def _own_site() -> str:
+    global _site_digest
+    if _site_digest is None:
+        _site_digest = sandbox.site_digest()
+    return _site_digest
 
 
 def grade(scheduler: str, todo: list[str], submitted: Path, keys: dict[str, str], assignment,

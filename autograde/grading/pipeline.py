@@ -17,6 +17,7 @@ import copy
 import hashlib
 import json
 import os
+import select
 import shutil
 import subprocess
 import sys
@@ -166,13 +167,16 @@ def run_sandboxed(nb: nbformat.NotebookNode, work: Path, uid: int, limits: sandb
     with tempfile.TemporaryFile() as errfile:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errfile,
                                 start_new_session=True)
-        wall_limit = False
+        exited = os.pidfd_open(proc.pid)  # readable once it exits, before it is reaped
         try:
-            proc.wait(timeout=limits.wall_seconds)
-        except subprocess.TimeoutExpired:
-            wall_limit = True
-            os.killpg(proc.pid, 9)
-            proc.wait()
+            wall_limit = not select.select([exited], [], [], limits.wall_seconds)[0]
+            try:  # and whatever the notebook started and left running (unsandboxed, no pid
+                os.killpg(proc.pid, 9)  # namespace ends it); the unreaped leader keeps the id ours
+            except (ProcessLookupError, PermissionError):
+                pass
+        finally:
+            os.close(exited)
+        proc.wait()
         errfile.seek(0, 2)
         errfile.seek(max(0, errfile.tell() - 2000))
         err = errfile.read().decode(errors="replace")

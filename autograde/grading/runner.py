@@ -42,7 +42,6 @@ def _kernel(cells_r: int, msgs_w: int) -> None:
     """The child: an IPython shell running the cells the runner sends, one at a time.
     Its stdout and stderr (Python's and the file descriptors' both) reach the runner as
     stream output; displays, results and errors as messages."""
-    os.setpgid(0, 0)
     os.environ.setdefault("IPYTHONDIR", "/tmp/.ipython")
     out = os.fdopen(msgs_w, "wb", buffering=0)
     inbox = os.fdopen(cells_r, "rb", buffering=0)
@@ -182,9 +181,15 @@ class Kernel:
         msgs_r, msgs_w = os.pipe()
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
+        runner = os.getpid()
         pid = os.fork()
-        if pid == 0:  # the kernel
+        if pid == 0:  # the kernel: it dies with the runner, and stays in its process group
             try:
+                import ctypes
+
+                ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+                if os.getppid() != runner:
+                    os._exit(70)
                 for fd in (cells_w, msgs_r, out_r, err_r):
                     os.close(fd)
                 os.dup2(out_w, 1)
@@ -282,11 +287,12 @@ class Kernel:
             pass
 
     def kill(self) -> None:
-        for send in (lambda: os.killpg(self.pid, signal.SIGKILL), lambda: os.kill(self.pid, signal.SIGKILL)):
-            try:
-                send()
-            except (ProcessLookupError, PermissionError):
-                pass
+        """Only the kernel: what it started is stopped with the sandbox (its pid namespace
+        ends with the runner; unsandboxed, the grader kills the runner's process group)."""
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
 
 
 class Outputs:

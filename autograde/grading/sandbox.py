@@ -139,6 +139,22 @@ def stage_site(dest: Path) -> Path:
     return dest
 
 
+def site_digest() -> str:
+    """A digest of what `stage_site` stages (the student-side package and the runner): two
+    machines grade alike only if theirs agree (a cluster worker checks it against the
+    coordinator's)."""
+    import hashlib
+
+    package = _package_dir()
+    files = [package / "__init__.py", package / "grading" / "runner.py",
+             *sorted(p for p in (package / "kernel").rglob("*")
+                     if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc")]
+    h = hashlib.sha256()
+    for path in files:
+        h.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
 def readonly_paths(python: Path) -> list[Path]:
     """What the sandbox may read beyond /usr and /etc: the base Python and the sandbox
     environment (never the course's own environment, which holds PyTorch)."""
