@@ -201,3 +201,19 @@ def test_unsandboxed_what_a_notebook_leaves_running_is_stopped_with_its_run(tmp_
     assert status["finished"] and "started" in texts(executed.cells[0])
     time.sleep(0.5)
     assert not kernels_of(marker), "a process the notebook started outlived its run"
+
+
+def test_what_the_kernel_sends_is_kept_only_in_nbformats_shape(tmp_path):
+    """A notebook can publish anything through IPython's display machinery; the runner
+    keeps only MIME types that map to text (JSON types to JSON), so the grader and the
+    feedback page read well-formed outputs."""
+    nb, status, _ = run(tmp_path, [
+        "get_ipython().display_pub.publish({'text/plain': 'kept', 'text/html': ['not', 'text'], 'bad': 'x',"
+        " 'application/json': {'a': 1}})",
+        "get_ipython().display_pub.publish({'text/html': 3})",
+        "print('still running')",
+    ])
+    first, dropped, after = nb.cells
+    assert first.outputs[0].data == {"text/plain": "kept", "application/json": {"a": 1}}
+    assert dropped.outputs == []
+    assert texts(after) == "still running\n" and status["finished"]

@@ -343,7 +343,12 @@ def _output(message: dict) -> dict | None:
     kind = message.get("output_type")
     if kind in ("display_data", "execute_result"):
         data, meta = message.get("data"), message.get("metadata")
-        if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):
+        if not isinstance(data, dict):
+            return None
+        # a MIME type maps to text (JSON types to any JSON value), as nbformat has it
+        data = {k: v for k, v in data.items() if isinstance(k, str) and "/" in k
+                and (isinstance(v, str) or k.endswith("json"))}
+        if not data:
             return None
         out = {"output_type": kind, "data": data, "metadata": meta if isinstance(meta, dict) else {}}
         if kind == "execute_result":
