@@ -82,7 +82,8 @@ def student_torch_venv() -> tuple[Path, Path]:
 
 
 def _student_venv(extra: tuple[str, ...] = ()) -> tuple[Path, Path]:
-    """A fresh venv as a student's: numpy and a kernel (the grading sandbox's pins),
+    """A fresh venv as a student's: numpy and a kernel (numpy as the grading sandbox
+    pins it, ipykernel as the course's environment does),
     then the student's wheel, built from this checkout; nothing else of the course.
     Returns (its python, a folder for JUPYTER_PATH holding its kernel "student"). Kept
     in .venv/student/<hash of the wheel and the pins>/, so a changed wheel gets a new one."""
@@ -93,7 +94,10 @@ def _student_venv(extra: tuple[str, ...] = ()) -> tuple[Path, Path]:
     wheels = ROOT / ".venv" / "student" / "wheels"
     whl = wheel.build(wheels)
     pins = [line.split("#")[0].strip() for line in (ROOT / "requirements-sandbox.txt").read_text().splitlines()
-            if line.split("#")[0].strip().startswith(("numpy==", "ipykernel=="))]
+            if line.split("#")[0].strip().startswith("numpy==")]
+    pins += [line.split("#")[0].strip() for line in (ROOT / "requirements.txt").read_text().splitlines()
+             if line.split("#")[0].strip().startswith("ipykernel==")]
+    assert len(pins) == 2, pins
     pins += list(extra)
     key = hashlib.sha256(whl.read_bytes() + "\n".join(pins).encode()).hexdigest()[:12]
     folder = ROOT / ".venv" / ("student-torch" if extra else "student") / key
