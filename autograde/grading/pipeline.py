@@ -459,6 +459,15 @@ class Progress:
         self.stream.flush()
 
 
+def _import_for_after_grading() -> None:
+    """What the gradebook write and the feedback pages import (nbgrader's API, its
+    converters, nbconvert), imported while the first sandboxes run, not after them."""
+    import nbgrader.api  # noqa: F401
+    import nbgrader.converters  # noqa: F401
+
+    from . import feedback  # noqa: F401
+
+
 def grade_all(course_dir: Path, assignment: Assignment, db_url: str, students: list[str] | None = None,
               jobs: int | None = None, limits: sandbox.Limits | None = None, sandboxed: bool = True,
               progress: bool = True, invalid: list | None = None, scheduler: str | None = None) -> list[Result]:
@@ -495,7 +504,7 @@ def grade_all(course_dir: Path, assignment: Assignment, db_url: str, students: l
     bar = Progress(len(todo)) if progress and todo else None
     if todo:  # imported while the first sandboxes run, not after them
         _REFERENCES.submit(chapters.load)  # the references' PyTorch
-        threading.Thread(target=__import__, args=("nbgrader.api",), daemon=True).start()
+        threading.Thread(target=_import_for_after_grading, daemon=True).start()
     if scheduler:
         from . import cluster
 
