@@ -122,12 +122,17 @@ def test_report_figures_are_redrawn_whenever_what_they_show_changed(tmp_path):
     first = check_fresh()
     report.start(results(), A, course_dir)()  # nothing changed: nothing redrawn
     assert check_fresh() == first
-    save_result(course_dir, a, "s2", 1.0, wall=1.0)  # a score changed
+    save_result(course_dir, a, "s2", 1.0, wall=1.0)  # a score changed, no time did
     report.start(results(), A, course_dir)()
     second = check_fresh()
-    assert second["scores.png"] != first["scores.png"]
+    assert second["scores.png"] != first["scores.png"] and second["time.png"] == first["time.png"]
     save_result(course_dir, a, "s1", 0.5, wall=9.0)  # only a grading time changed
     report.start(results(), A, course_dir)()
-    assert check_fresh()["time.png"] != second["time.png"]
+    third = check_fresh()
+    assert third["time.png"] != second["time.png"] and third["scores.png"] == second["scores.png"]
+    save_result(course_dir, a, "s0", 0.0, wall=3.0)
     report.write(results(), A, course_dir)  # drawn in this process: the same rule
+    assert all(t != third[name] for name, t in check_fresh().items())
+    (folder / "time.png").unlink()  # a figure gone is drawn again
+    report.start(results(), A, course_dir)()
     check_fresh()

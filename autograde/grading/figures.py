@@ -1,6 +1,6 @@
 """The class report's figures (see `autograde.grading.report`), drawn from its report.json alone.
 
-    python -m autograde.grading.figures FOLDER    FOLDER/report.json -> FOLDER/*.png
+    python -m autograde.grading.figures FOLDER [FIGURE ...]   FOLDER/report.json -> FOLDER/*.png
 
 A module of its own that imports nothing of the course (no nbformat, no chapters), so
 the process that draws the figures pays for matplotlib's import and nothing else.
@@ -12,16 +12,23 @@ import json
 from pathlib import Path
 
 
-def drawn_from(summary: dict) -> str:
-    """A digest of everything the figures show (and of the code that draws them): equal
+def shown_by(summary: dict) -> dict[str, object]:
+    """Figure file -> the part of the summary it shows (all that `draw` reads for it)."""
+    return {"scores.png": summary["questions"], "mistakes.png": summary["mistakes"][:12],
+            "time.png": [t for t in summary["seconds"]["per_student"].values() if t is not None]}
+
+
+def drawn_from(summary: dict) -> dict[str, str]:
+    """Figure file -> a digest of what it shows and of the code that draws it: equal
     digests, equal figures."""
-    shown = {"questions": summary["questions"], "mistakes": summary["mistakes"],
-             "per_student": summary["seconds"]["per_student"]}
     code = Path(__file__).read_bytes()
-    return hashlib.sha256(code + json.dumps(shown).encode()).hexdigest()
+    return {name: hashlib.sha256(code + name.encode() + json.dumps(part).encode()).hexdigest()
+            for name, part in shown_by(summary).items()}
 
 
-def draw(summary: dict, folder: Path) -> list[tuple[str, str, str]]:
+def draw(summary: dict, folder: Path, only: list[str] | None = None) -> list[tuple[str, str, str]]:
+    """Draw the figures the summary has data for (of them, only those named in `only`,
+    if given) into `folder`; returns (file, caption, alt text) of each drawn."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -29,8 +36,9 @@ def draw(summary: dict, folder: Path) -> list[tuple[str, str, str]]:
     from matplotlib.ticker import MaxNLocator
 
     made = []
+    wanted = shown_by(summary) if only is None else set(only)
     qs = summary["questions"]
-    if qs:
+    if qs and "scores.png" in wanted:
         fig, axes = plt.subplots(1, len(qs), figsize=(2.6 * len(qs), 2.6), squeeze=False, sharey=True)
         for ax, (fn, q) in zip(axes[0], qs.items()):
             points = [float(k) for k in q["distribution"]]
@@ -44,7 +52,7 @@ def draw(summary: dict, folder: Path) -> list[tuple[str, str, str]]:
         plt.close(fig)
         made.append(("scores.png", "Score distribution per question",
                      "Bar charts, one per graded function, of how many students earned each number of points."))
-    if summary["mistakes"]:
+    if summary["mistakes"] and "mistakes.png" in wanted:
         top = summary["mistakes"][:12][::-1]
         fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(top) + 1))
         ax.barh([f"{m['function']}: {m['title']}" for m in top], [m["students"] for m in top], color="#DD8452")
@@ -56,7 +64,7 @@ def draw(summary: dict, folder: Path) -> list[tuple[str, str, str]]:
         made.append(("mistakes.png", "The most frequent diagnosed mistakes",
                      "Horizontal bars: for each known mistake, how many students made it."))
     wall = [t for t in summary["seconds"]["per_student"].values() if t is not None]
-    if wall:
+    if wall and "time.png" in wanted:
         fig, ax = plt.subplots(figsize=(5, 2.6))
         ax.hist(wall, bins=min(20, max(5, len(wall) // 2)), color="#55A868")
         ax.set_xlabel("seconds per submission (sandbox, kernel and tests)")
@@ -70,8 +78,8 @@ def draw(summary: dict, folder: Path) -> list[tuple[str, str, str]]:
     return made
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # FOLDER [FIGURE ...]: those figures (default all) of FOLDER/report.json
     import sys
 
     _where = Path(sys.argv[1])
-    draw(json.loads((_where / "report.json").read_text()), _where)
+    draw(json.loads((_where / "report.json").read_text()), _where, sys.argv[2:] or None)

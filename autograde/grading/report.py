@@ -106,21 +106,30 @@ def start(results: list, assignment: str, course_dir: Path, background: bool = T
             w.writerow([csv_text(r.student), csv_number(r.score), csv_number(r.max_score), csv_text("; ".join(r.flags)),
                         repr(float(wall)) if isinstance(wall, (int, float)) else "", csv_text("; ".join(diag))])
     figures = figure_list(summary)
-    # The figures show part of the summary only: if that part (and the drawing code) is
-    # what the figures standing here were drawn from, they are this run's figures too.
-    stamp, key = folder / ".figures-drawn-from", figures_module.drawn_from(summary)
-    if stamp.is_file() and stamp.read_text() == key and all((folder / name).is_file() for name, _, _ in figures):
+    # Each figure shows part of the summary only: a figure standing here that was drawn
+    # from the same part (by the same code) is this run's figure too; the others are drawn.
+    stamp, keys = folder / ".figures-drawn-from", figures_module.drawn_from(summary)
+    try:
+        drawn = json.loads(stamp.read_text()) if stamp.is_file() else {}
+    except (OSError, ValueError):
+        drawn = {}
+    drawn = drawn if isinstance(drawn, dict) else {}
+    stale = [name for name, _, _ in figures if drawn.get(name) != keys[name] or not (folder / name).is_file()]
+    if not stale:
         page = _page(summary, assignment, folder, figures)
         return lambda: page
-    stamp.unlink(missing_ok=True)
-    for name, _, _ in figures:
+    kept = {name: keys[name] for name, _, _ in figures if name not in stale}
+    stamp.write_text(json.dumps(kept))
+    for name in stale:
         (folder / name).unlink(missing_ok=True)  # never last run's figure beside this run's numbers
+    done = {name: keys[name] for name, _, _ in figures}
     if background:
-        drawing = subprocess.Popen([sys.executable, "-m", "autograde.grading.figures", str(folder)],
+        drawing = subprocess.Popen([sys.executable, "-m", "autograde.grading.figures", str(folder), *stale],
                                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     else:
-        drawing, figures = None, figures_module.draw(summary, folder)
-        stamp.write_text(key)
+        drawing = None
+        figures_module.draw(summary, folder, stale)
+        stamp.write_text(json.dumps(done))
     page = _page(summary, assignment, folder, figures)
 
     def finished() -> Path:
@@ -131,7 +140,7 @@ def start(results: list, assignment: str, course_dir: Path, background: bool = T
                       f"{err.decode(errors='replace')[-500:]}", file=sys.stderr)
                 _page(summary, assignment, folder, [])
             else:
-                stamp.write_text(key)
+                stamp.write_text(json.dumps(done))
         return page
 
     return finished
