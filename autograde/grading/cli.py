@@ -89,12 +89,13 @@ def main(argv: list[str] | None = None) -> int:
                         "`dask worker tcp://HOST:PORT` on each machine; see below); --jobs is "
                         "then the workers' --nthreads")
     args = parser.parse_args(argv)
+
     if argv is None:
         # The command line: at exit, the interpreter's last garbage collections would walk
         # every object of PyTorch, nbgrader and SQLAlchemy (half a second) only to free
         # memory that the process gives back anyway. Frozen objects are skipped by them;
-        # every file is closed and every commit made before this runs (atexit handlers run
-        # last-registered first, so this one after all others).
+        # nothing else changes (every file is closed and every commit made by then, and
+        # every other exit handler still runs).
         import atexit
         import gc
 
