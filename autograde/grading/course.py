@@ -339,10 +339,8 @@ def _feedback(assignment: str, course_dir: Path, db: Path, students: list[str] |
     import json
     from html import escape
 
-    from . import feedback
     from .form import invalid_student_id
 
-    settings = _feedback_settings()
     valid = [r for r in results if not invalid_student_id(r.student)]
 
     def page(student: str) -> Path:
@@ -370,9 +368,10 @@ def _feedback(assignment: str, course_dir: Path, db: Path, students: list[str] |
     elif valid and len(remake) < len(valid) and only is None:
         whole = {"success": False}  # a few late or changed submissions: their pages alone, below
     else:
-        whole = nbgrader_here("GenerateFeedback", assignment, course_dir, db, only, settings)
+        whole = nbgrader_here("GenerateFeedback", assignment, course_dir, db, only, _feedback_settings())
     failed: dict[str, str] = {}
     if not whole["success"]:
+        settings = _feedback_settings()  # nbgrader is imported only when a page is made
         for r in remake:
             if page(r.student).exists() or not executed(r.student):
                 continue
@@ -390,6 +389,8 @@ def _feedback(assignment: str, course_dir: Path, db: Path, students: list[str] |
                 extra.unlink()
         if page(r.student).exists():
             continue
+        from . import feedback  # nbconvert's import: only when a plain page is written
+
         page(r.student).parent.mkdir(parents=True, exist_ok=True)
         items = "".join(f"<li>{escape(m)}</li>" for m in r.messages)
         if r.student in failed:

@@ -405,6 +405,35 @@ def load(course_dir: Path, student: str, assignment: str) -> Result | None:
         return None
 
 
+def in_gradebook(db_url: str, result: Result) -> bool:
+    """Whether the gradebook already holds exactly this result (its student, its
+    submission, and each of its cells' auto score), read with sqlite alone: a reused
+    result is written again only if it is not there (a run killed between the result
+    and the gradebook write), without starting nbgrader's API for every student."""
+    import sqlite3
+
+    if not db_url.startswith("sqlite:///"):
+        return False
+    path = db_url[len("sqlite:///"):]
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
+            rows = con.execute(
+                "select base_cell.name, grade.auto_score from grade "
+                "join base_cell on base_cell.id = grade.cell_id "
+                "join submitted_notebook on submitted_notebook.id = grade.notebook_id "
+                "join notebook on notebook.id = submitted_notebook.notebook_id "
+                "join submitted_assignment on submitted_assignment.id = submitted_notebook.assignment_id "
+                "join assignment on assignment.id = submitted_assignment.assignment_id "
+                "where submitted_assignment.student_id = ? and assignment.name = ? and notebook.name = ? "
+                "and base_cell.type = 'GradeCell'",
+                (result.student, result.assignment, result.assignment)).fetchall()
+    except sqlite3.Error:
+        return False
+    held = dict(rows)
+    return len(held) == len(rows) and all(c["grade_id"] in held and held[c["grade_id"]] == c["points"]
+                                          for c in result.cells)
+
+
 def record_in_gradebook(db_url: str, result: Result) -> None:
     import warnings
 
@@ -439,6 +468,15 @@ class Progress:
         self.stream.flush()
 
 
+def _import_for_after_grading() -> None:
+    """What the gradebook write and the feedback pages import (nbgrader's API, its
+    converters, nbconvert), imported while the first sandboxes run, not after them."""
+    import nbgrader.api  # noqa: F401
+    import nbgrader.converters  # noqa: F401
+
+    from . import feedback  # noqa: F401
+
+
 def grade_all(course_dir: Path, assignment: Assignment, db_url: str, students: list[str] | None = None,
               jobs: int | None = None, limits: sandbox.Limits | None = None, sandboxed: bool = True,
               progress: bool = True, invalid: list | None = None, scheduler: str | None = None) -> list[Result]:
@@ -470,11 +508,12 @@ def grade_all(course_dir: Path, assignment: Assignment, db_url: str, students: l
         else:
             todo.append(student)
     for result in results.values():
-        record_in_gradebook(db_url, result)
+        if not in_gradebook(db_url, result):
+            record_in_gradebook(db_url, result)
     bar = Progress(len(todo)) if progress and todo else None
     if todo:  # imported while the first sandboxes run, not after them
         _REFERENCES.submit(chapters.load)  # the references' PyTorch
-        threading.Thread(target=__import__, args=("nbgrader.api",), daemon=True).start()
+        threading.Thread(target=_import_for_after_grading, daemon=True).start()
     if scheduler:
         from . import cluster
 

@@ -20,6 +20,7 @@ from html import escape
 from pathlib import Path
 
 from .. import chapters
+from . import figures as figures_module
 from .course import csv_number, csv_text
 from .score import function_of
 
@@ -79,55 +80,6 @@ def figure_list(summary: dict) -> list[tuple[str, str, str]]:
     return made
 
 
-def _figures(summary: dict, folder: Path) -> list[tuple[str, str, str]]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator
-
-    made = []
-    qs = summary["questions"]
-    if qs:
-        fig, axes = plt.subplots(1, len(qs), figsize=(2.6 * len(qs), 2.6), squeeze=False, sharey=True)
-        for ax, (fn, q) in zip(axes[0], qs.items()):
-            points = [float(k) for k in q["distribution"]]
-            ax.bar([f"{p:g}" for p in points], list(q["distribution"].values()), color="#4C72B0")
-            ax.set_title(f"{fn}\n(max {q['max_points']:g}, mean {q['mean']:.2f})", fontsize=9)
-            ax.set_xlabel("points")
-        axes[0][0].set_ylabel("students")
-        axes[0][0].yaxis.set_major_locator(MaxNLocator(integer=True))
-        fig.tight_layout()
-        fig.savefig(folder / "scores.png", dpi=110)
-        plt.close(fig)
-        made.append(("scores.png", "Score distribution per question",
-                     "Bar charts, one per graded function, of how many students earned each number of points."))
-    if summary["mistakes"]:
-        top = summary["mistakes"][:12][::-1]
-        fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(top) + 1))
-        ax.barh([f"{m['function']}: {m['title']}" for m in top], [m["students"] for m in top], color="#DD8452")
-        ax.set_xlabel("students")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        fig.tight_layout()
-        fig.savefig(folder / "mistakes.png", dpi=110)
-        plt.close(fig)
-        made.append(("mistakes.png", "The most frequent diagnosed mistakes",
-                     "Horizontal bars: for each known mistake, how many students made it."))
-    wall = [t for t in summary["seconds"]["per_student"].values() if t is not None]
-    if wall:
-        fig, ax = plt.subplots(figsize=(5, 2.6))
-        ax.hist(wall, bins=min(20, max(5, len(wall) // 2)), color="#55A868")
-        ax.set_xlabel("seconds per submission (sandbox, kernel and tests)")
-        ax.set_ylabel("submissions")
-        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-        fig.tight_layout()
-        fig.savefig(folder / "time.png", dpi=110)
-        plt.close(fig)
-        made.append(("time.png", "Grading time per submission",
-                     "A histogram of the wall time each submission took to grade."))
-    return made
-
-
 def write(results: list, assignment: str, course_dir: Path) -> Path:
     """The report, figures drawn in this process."""
     return start(results, assignment, course_dir, background=False)()
@@ -154,13 +106,30 @@ def start(results: list, assignment: str, course_dir: Path, background: bool = T
             w.writerow([csv_text(r.student), csv_number(r.score), csv_number(r.max_score), csv_text("; ".join(r.flags)),
                         repr(float(wall)) if isinstance(wall, (int, float)) else "", csv_text("; ".join(diag))])
     figures = figure_list(summary)
-    for name, _, _ in figures:
+    # Each figure shows part of the summary only: a figure standing here that was drawn
+    # from the same part (by the same code) is this run's figure too; the others are drawn.
+    stamp, keys = folder / ".figures-drawn-from", figures_module.drawn_from(summary)
+    try:
+        drawn = json.loads(stamp.read_text()) if stamp.is_file() else {}
+    except (OSError, ValueError):
+        drawn = {}
+    drawn = drawn if isinstance(drawn, dict) else {}
+    stale = [name for name, _, _ in figures if drawn.get(name) != keys[name] or not (folder / name).is_file()]
+    if not stale:
+        page = _page(summary, assignment, folder, figures)
+        return lambda: page
+    kept = {name: keys[name] for name, _, _ in figures if name not in stale}
+    stamp.write_text(json.dumps(kept))
+    for name in stale:
         (folder / name).unlink(missing_ok=True)  # never last run's figure beside this run's numbers
+    done = {name: keys[name] for name, _, _ in figures}
     if background:
-        drawing = subprocess.Popen([sys.executable, "-m", "autograde.grading.report", str(folder)],
+        drawing = subprocess.Popen([sys.executable, "-m", "autograde.grading.figures", str(folder), *stale],
                                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     else:
-        drawing, figures = None, _figures(summary, folder)
+        drawing = None
+        figures_module.draw(summary, folder, stale)
+        stamp.write_text(json.dumps(done))
     page = _page(summary, assignment, folder, figures)
 
     def finished() -> Path:
@@ -170,6 +139,8 @@ def start(results: list, assignment: str, course_dir: Path, background: bool = T
                 print(f"rnn-course: the class report's figures could not be drawn: "
                       f"{err.decode(errors='replace')[-500:]}", file=sys.stderr)
                 _page(summary, assignment, folder, [])
+            else:
+                stamp.write_text(json.dumps(done))
         return page
 
     return finished
@@ -208,9 +179,3 @@ grading time {timing}.</p>
 """, encoding="utf-8")
     return folder / "index.html"
 
-
-if __name__ == "__main__":  # python -m autograde.grading.report FOLDER: draw FOLDER/report.json's figures
-    import sys
-
-    _where = Path(sys.argv[1])
-    _figures(json.loads((_where / "report.json").read_text()), _where)
