@@ -96,9 +96,16 @@ def main(argv: list[str] | None = None) -> int:
         # memory that the process gives back anyway. Frozen objects are skipped by them;
         # nothing else changes (every file is closed and every commit made by then, and
         # every other exit handler still runs).
+        # And while it runs: importing PyTorch, nbgrader and nbconvert allocates millions
+        # of objects that live to the end, and the default thresholds (700 allocations)
+        # walk them again and again; collecting young objects every 50,000 allocations
+        # instead cut the fixed cost of a one-submission run by 0.3 s of about 3 s
+        # (benchmarks/grading_throughput.py; eight alternating runs). Garbage is still
+        # collected, only in larger batches.
         import atexit
         import gc
 
+        gc.set_threshold(50_000, 20, 100)
         atexit.register(gc.freeze)
     try:
         if args.command == "references":
