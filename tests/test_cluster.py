@@ -205,21 +205,29 @@ def _path_without_bwrap(folder: Path) -> str:
     return str(folder)
 
 
+def refused_alone(c: Cluster, tmp_path: Path, worker: str, why: str) -> tuple[Path, list[str]]:
+    """Grade one correct submission on a cluster whose only worker is `worker`: the run
+    stops with that worker's refusal (`why`, a pattern), naming it, and grades nothing.
+    Returns the course folder and the command."""
+    course_dir = tmp_path / "course"
+    folder = course_dir / "submitted" / "s0" / A
+    folder.mkdir(parents=True)
+    nbformat.write(make_submission(A), folder / f"{A}.ipynb")
+    cmd = [str(BIN / "rnn-course"), "grade", A, "--course-dir", str(course_dir), "--scheduler", c.address]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert re.search(rf"worker '{worker}' at tcp://127\.0\.0\.1:\d+ \(host [^)]+\) refuses submissions: {why}",
+                     proc.stderr), proc.stderr
+    assert not (course_dir / "autograded" / "s0" / A / "result.json").exists()
+    return course_dir, cmd
+
+
 def test_a_worker_without_bubblewrap_refuses_naming_itself(tmp_path):
     c = Cluster(tmp_path / "lonely")
     try:
         env = dict(os.environ, PATH=_path_without_bwrap(tmp_path / "bin"))
         c.add_worker("no-bwrap-here", env=env)
-        course_dir = tmp_path / "course"
-        folder = course_dir / "submitted" / "s0" / A
-        folder.mkdir(parents=True)
-        nbformat.write(make_submission(A), folder / f"{A}.ipynb")
-        cmd = [str(BIN / "rnn-course"), "grade", A, "--course-dir", str(course_dir), "--scheduler", c.address]
-        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
-        assert proc.returncode == 2, proc.stdout + proc.stderr
-        assert re.search(r"worker 'no-bwrap-here' at tcp://127\.0\.0\.1:\d+ \(host [^)]+\) refuses submissions: "
-                         r"bubblewrap \(bwrap\) is not installed there", proc.stderr), proc.stderr
-        assert not (course_dir / "autograded" / "s0" / A / "result.json").exists()
+        course_dir, cmd = refused_alone(c, tmp_path, "no-bwrap-here", r"bubblewrap \(bwrap\) is not installed there")
         proc = subprocess.run(cmd + ["--no-sandbox"], cwd=ROOT, capture_output=True, text=True, timeout=300)
         assert proc.returncode == 0, proc.stdout + proc.stderr
         r = pipeline.load(course_dir, "s0", A)
@@ -301,15 +309,6 @@ def test_a_worker_with_other_checks_than_the_coordinator_refuses_naming_itself(t
     c = Cluster(tmp_path / "versions")
     try:
         c.add_worker("other-version", env=dict(os.environ, PYTHONPATH=str(other)))
-        course_dir = tmp_path / "course"
-        folder = course_dir / "submitted" / "s0" / A
-        folder.mkdir(parents=True)
-        nbformat.write(make_submission(A), folder / f"{A}.ipynb")
-        cmd = [str(BIN / "rnn-course"), "grade", A, "--course-dir", str(course_dir), "--scheduler", c.address]
-        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
-        assert proc.returncode == 2, proc.stdout + proc.stderr
-        assert re.search(r"worker 'other-version' at tcp://127\.0\.0\.1:\d+ \(host [^)]+\) refuses submissions: "
-                         r"its course package differs from the coordinator's", proc.stderr), proc.stderr
-        assert not (course_dir / "autograded" / "s0" / A / "result.json").exists()
+        refused_alone(c, tmp_path, "other-version", r"its course package differs from the coordinator's")
     finally:
         c.stop()

@@ -35,6 +35,11 @@ def draw(summary: dict, folder: Path, only: list[str] | None = None) -> list[tup
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
+    def save(fig, path: Path) -> None:
+        fig.tight_layout()
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+
     made = []
     wanted = shown_by(summary) if only is None else set(only)
     qs = summary["questions"]
@@ -47,9 +52,7 @@ def draw(summary: dict, folder: Path, only: list[str] | None = None) -> list[tup
             ax.set_xlabel("points")
         axes[0][0].set_ylabel("students")
         axes[0][0].yaxis.set_major_locator(MaxNLocator(integer=True))
-        fig.tight_layout()
-        fig.savefig(folder / "scores.png", dpi=110)
-        plt.close(fig)
+        save(fig, folder / "scores.png")
         made.append(("scores.png", "Score distribution per question",
                      "Bar charts, one per graded function, of how many students earned each number of points."))
     if summary["mistakes"] and "mistakes.png" in wanted:
@@ -58,9 +61,7 @@ def draw(summary: dict, folder: Path, only: list[str] | None = None) -> list[tup
         ax.barh([f"{m['function']}: {m['title']}" for m in top], [m["students"] for m in top], color="#DD8452")
         ax.set_xlabel("students")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        fig.tight_layout()
-        fig.savefig(folder / "mistakes.png", dpi=110)
-        plt.close(fig)
+        save(fig, folder / "mistakes.png")
         made.append(("mistakes.png", "The most frequent diagnosed mistakes",
                      "Horizontal bars: for each known mistake, how many students made it."))
     wall = [t for t in summary["seconds"]["per_student"].values() if t is not None]
@@ -70,9 +71,7 @@ def draw(summary: dict, folder: Path, only: list[str] | None = None) -> list[tup
         ax.set_xlabel("seconds per submission (sandbox, kernel and tests)")
         ax.set_ylabel("submissions")
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-        fig.tight_layout()
-        fig.savefig(folder / "time.png", dpi=110)
-        plt.close(fig)
+        save(fig, folder / "time.png")
         made.append(("time.png", "Grading time per submission",
                      "A histogram of the wall time each submission took to grade."))
     return made
