@@ -238,6 +238,8 @@ for fd in range(3, 64):
     except OSError:
         pass
 ''', after="many_to_one")
+    subs["kills_its_runner"] = extra_cell(good, "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)",
+                                          after="many_to_one")
     subs["segfault"] = extra_cell(good, "import ctypes\nctypes.string_at(0)", after="many_to_one")
     subs["memory_bomb"] = solved(jordan_step="blob = bytearray(64 * 2**30)\n" + course.solution_code(ROOT, A)["jordan_step"])
     subs["fork_bomb"] = extra_cell(good, '''
@@ -426,6 +428,13 @@ def test_a_kernel_crash_keeps_the_points_of_the_tests_that_ran(graded, student):
     assert "crash" in r.flags
     assert any("the kernel died while running" in m for m in r.messages)
     assert all(c["message"].startswith("did not run") for c in r.cells if c["points"] < c["max_points"])
+
+
+def test_a_notebook_that_kills_its_runner_keeps_the_points_of_the_tests_that_ran(graded):
+    r = graded[1]["kills_its_runner"]
+    assert points(r) == POINTS["rnn_cell"] + POINTS["rnn_forward"] + POINTS["jordan_step"]
+    assert "crash" in r.flags and "suspected tampering" not in r.flags
+    assert any("ended the process that ran it" in m for m in r.messages), r.messages
 
 
 def test_a_memory_bomb_fails_inside_the_limit_and_costs_only_its_function(graded):

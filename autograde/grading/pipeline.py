@@ -280,6 +280,10 @@ def finish(result: Result, prepared: Prepared, executed: nbformat.NotebookNode |
         result.messages.append(f"{_cell_name(prepared.notebook, died_at)} ran past the cell time limit "
                                f"({limits.cell_timeout} s) and did not stop when interrupted, so it was "
                                f"stopped; tests after it did not run")
+    elif died_at is None and not status["wall_limit"] and status["cells"] and not status["finished"]:
+        result.messages.append(f"the run stopped after {_cell_name(prepared.notebook, max(status['cells']))}: "
+                               f"the notebook ended the process that ran it; tests after it did not run")
+        result.flags.append("crash")
     elif died_at is not None and not status["wall_limit"]:
         result.messages.append(f"the kernel died while running {_cell_name(prepared.notebook, died_at)} (a crash, "
                                f"os._exit or the memory limit); tests after it did not run")
@@ -339,7 +343,7 @@ def _sane_status(raw: dict, n_cells: int) -> dict:
     return {"cells": ran, "timeouts": timeouts, "died_at": index(raw.get("died_at")),
             "wall_limit": raw.get("wall_limit") is True, "exhausted": exhausted,
             "kernel_start_seconds": float(start) if isinstance(start, (int, float)) and 0 <= start < 1e6 else 0.0,
-            "runner_error": raw.get("runner_error")}
+            "runner_error": raw.get("runner_error"), "finished": raw.get("finished") is True}
 
 
 def _outputs_onto(built: nbformat.NotebookNode, executed: nbformat.NotebookNode | None) -> nbformat.NotebookNode:
