@@ -162,7 +162,9 @@ def test_a_worker_killed_mid_task_costs_nothing_each_submission_is_graded_once(t
     for i in range(n):
         folder = course_dir / "submitted" / f"s{i}" / A
         folder.mkdir(parents=True)
-        nbformat.write(make_submission(A, solved=i % 2 == 0), folder / f"{A}.ipynb")
+        nb = make_submission(A, solved=i % 2 == 0)
+        nb.cells.append(nbformat.v4.new_code_cell("import time\ntime.sleep(4)"))  # a task lasts long enough
+        nbformat.write(nb, folder / f"{A}.ipynb")                                # to be killed in the middle
     victim = two_workers.add_worker("victim")
     cmd = [str(BIN / "rnn-course"), "grade", A, "--course-dir", str(course_dir), "--scheduler", two_workers.address]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
