@@ -1227,23 +1227,15 @@ def stacked_birnn_forward(X, h_0, weights):
         layer_input = np.concatenate(outputs, axis=2)
     return layer_input, np.stack(finals)
 ''',
-            "backward-final-from-output-last": '''
+            "backward-final-from-output-last": BIRNN_RUN + '''
 def stacked_birnn_forward(X, h_0, weights):
-    def run(inputs, h, W_ih, W_hh, b_ih, b_hh, reverse):
-        T = len(inputs)
-        states = [None] * T
-        for t in (range(T - 1, -1, -1) if reverse else range(T)):
-            h = np.tanh(inputs[t] @ W_ih.T + b_ih + h @ W_hh.T + b_hh)
-            states[t] = h
-        return np.stack(states)
-
     H = h_0.shape[2]
     layer_input, finals = X, []
     for layer in range(2):
         outputs = []
         for d, suffix in enumerate(("", "_reverse")):
             w = [weights[f"{k}_l{layer}{suffix}"] for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
-            outputs.append(run(layer_input, h_0[2 * layer + d], *w, reverse=d == 1))
+            outputs.append(run(layer_input, h_0[2 * layer + d], *w, reverse=d == 1)[0])
         layer_input = np.concatenate(outputs, axis=2)
         finals += [layer_input[-1, :, :H], layer_input[-1, :, H:]]
     return layer_input, np.stack(finals)

@@ -315,18 +315,12 @@ def _prepare_course(root: Path, assignment: str, course_dir: Path) -> tuple[Path
 def _registered(db: Path, assignment: str) -> bool:
     """Whether the gradebook `db` holds `assignment` with its grade cells (read with
     sqlite alone: cheaper than starting nbgrader's API)."""
-    import sqlite3
+    from .pipeline import gradebook_rows
 
-    if not db.is_file():
-        return False
-    try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
-            row = con.execute("select count(*) from assignment join notebook on notebook.assignment_id = "
+    rows = gradebook_rows(db, "select count(*) from assignment join notebook on notebook.assignment_id = "
                               "assignment.id join base_cell on base_cell.notebook_id = notebook.id "
-                              "where assignment.name = ? and base_cell.type = 'GradeCell'", (assignment,)).fetchone()
-        return bool(row and row[0])
-    except sqlite3.Error:
-        return False
+                              "where assignment.name = ? and base_cell.type = 'GradeCell'", (assignment,))
+    return bool(rows and rows[0][0])
 
 
 def _feedback(assignment: str, course_dir: Path, db: Path, students: list[str] | None, results=()) -> list[str]:

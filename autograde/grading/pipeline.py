@@ -409,29 +409,39 @@ def load(course_dir: Path, student: str, assignment: str) -> Result | None:
         return None
 
 
-def in_gradebook(db_url: str, result: Result) -> bool:
-    """Whether the gradebook already holds exactly this result (its student, its
-    submission, and each of its cells' auto score), read with sqlite alone: a reused
-    result is written again only if it is not there (a run killed between the result
-    and the gradebook write), without starting nbgrader's API for every student."""
+def gradebook_rows(db: Path, sql: str, params: tuple) -> list | None:
+    """The rows of a read-only query of nbgrader's gradebook, read with sqlite alone
+    (cheaper than starting nbgrader's API); None if there is no gradebook to read."""
     import sqlite3
 
+    if not db.is_file():
+        return None
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
+            return con.execute(sql, params).fetchall()
+    except sqlite3.Error:
+        return None
+
+
+def in_gradebook(db_url: str, result: Result) -> bool:
+    """Whether the gradebook already holds exactly this result (its student, its
+    submission, and each of its cells' auto score): a reused result is written again
+    only if it is not there (a run killed between the result and the gradebook write),
+    without starting nbgrader's API for every student."""
     if not db_url.startswith("sqlite:///"):
         return False
-    path = db_url[len("sqlite:///"):]
-    try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
-            rows = con.execute(
-                "select base_cell.name, grade.auto_score from grade "
-                "join base_cell on base_cell.id = grade.cell_id "
-                "join submitted_notebook on submitted_notebook.id = grade.notebook_id "
-                "join notebook on notebook.id = submitted_notebook.notebook_id "
-                "join submitted_assignment on submitted_assignment.id = submitted_notebook.assignment_id "
-                "join assignment on assignment.id = submitted_assignment.assignment_id "
-                "where submitted_assignment.student_id = ? and assignment.name = ? and notebook.name = ? "
-                "and base_cell.type = 'GradeCell'",
-                (result.student, result.assignment, result.assignment)).fetchall()
-    except sqlite3.Error:
+    rows = gradebook_rows(
+        Path(db_url[len("sqlite:///"):]),
+        "select base_cell.name, grade.auto_score from grade "
+        "join base_cell on base_cell.id = grade.cell_id "
+        "join submitted_notebook on submitted_notebook.id = grade.notebook_id "
+        "join notebook on notebook.id = submitted_notebook.notebook_id "
+        "join submitted_assignment on submitted_assignment.id = submitted_notebook.assignment_id "
+        "join assignment on assignment.id = submitted_assignment.assignment_id "
+        "where submitted_assignment.student_id = ? and assignment.name = ? and notebook.name = ? "
+        "and base_cell.type = 'GradeCell'",
+        (result.student, result.assignment, result.assignment))
+    if rows is None:
         return False
     held = dict(rows)
     return len(held) == len(rows) and all(c["grade_id"] in held and held[c["grade_id"]] == c["points"]

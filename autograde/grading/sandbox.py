@@ -121,16 +121,24 @@ def _env_prefix(python: Path) -> Path:
     return python.parent.parent.absolute()
 
 
-def stage_site(dest: Path) -> Path:
-    """Copy what the sandbox may import of the course into `dest`: the package's
-    `__init__` and its student side (`autograde/kernel`), and the notebook runner. The
-    chapters (references, case makers, mistakes) and the grading code stay out."""
+def _site_files() -> list[tuple[Path, str]]:
+    """What the sandbox may import of the course, as (source, place under the staged
+    site): the package's `__init__` and its student side (`autograde/kernel`), and the
+    notebook runner. The chapters (references, case makers, mistakes) and the grading
+    code stay out."""
     package = _package_dir()
-    (dest / "autograde").mkdir(parents=True)
-    shutil.copy2(package / "__init__.py", dest / "autograde" / "__init__.py")
-    shutil.copytree(package / "kernel", dest / "autograde" / "kernel",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    shutil.copy2(package / "grading" / "runner.py", dest / "rnn_runner.py")
+    kernel = sorted(p for p in (package / "kernel").rglob("*")
+                    if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc")
+    return [(package / "__init__.py", "autograde/__init__.py"),
+            *((p, p.relative_to(package.parent).as_posix()) for p in kernel),
+            (package / "grading" / "runner.py", "rnn_runner.py")]
+
+
+def stage_site(dest: Path) -> Path:
+    """Copy `_site_files` into `dest`, compiled and read-only."""
+    for source, place in _site_files():
+        (dest / place).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, dest / place)
     import compileall  # bytecode made once per run, not by every kernel (the copy is read-only)
 
     compileall.compile_dir(dest, quiet=1, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
@@ -140,18 +148,13 @@ def stage_site(dest: Path) -> Path:
 
 
 def site_digest() -> str:
-    """A digest of what `stage_site` stages (the student-side package and the runner): two
-    machines grade alike only if theirs agree (a cluster worker checks it against the
-    coordinator's)."""
+    """A digest of what `stage_site` stages: two machines grade alike only if theirs
+    agree (a cluster worker checks it against the coordinator's)."""
     import hashlib
 
-    package = _package_dir()
-    files = [package / "__init__.py", package / "grading" / "runner.py",
-             *sorted(p for p in (package / "kernel").rglob("*")
-                     if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc")]
     h = hashlib.sha256()
-    for path in files:
-        h.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    for source, place in _site_files():
+        h.update(place.encode() + b"\0" + source.read_bytes() + b"\0")
     return h.hexdigest()
 
 
