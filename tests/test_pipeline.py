@@ -178,6 +178,55 @@ for i in range(8):
 '''
 
 
+# Forges the runner's frames: a "cell done" for every cell before it runs, and no
+# traceback ever reported, so the outputs say every check passed.
+FORGE_FRAMES = '''
+import json, os, stat, struct
+def _forge(*args, **kwargs):
+    message = json.dumps({"done": True, "ok": True}).encode()
+    frame = struct.pack("!cI", b"j", len(message)) + message
+    for fd in range(3, 64):
+        try:
+            if stat.S_ISFIFO(os.fstat(fd).st_mode):
+                os.write(fd, frame)
+        except OSError:
+            pass
+get_ipython().events.register("pre_run_cell", _forge)
+get_ipython()._showtraceback = lambda *args, **kwargs: None
+'''
+
+# Reads the memory of the process that runs the notebook (its parent) and its own (a
+# copy of the runner's, forked), and prints every long run of digits found there.
+READ_RUNNER_MEMORY = '''
+import os, re
+digits, read, marker = set(), 0, False
+for pid in (os.getppid(), os.getpid()):
+    try:
+        maps = open(f"/proc/{pid}/maps").read().splitlines()
+        mem = open(f"/proc/{pid}/mem", "rb", 0)
+    except OSError as e:
+        print("cannot open", pid, type(e).__name__)
+        continue
+    for line in maps:
+        span, perms = line.split()[:2]
+        if not perms.startswith("r"):
+            continue
+        start, end = (int(x, 16) for x in span.split("-"))
+        if end - start > 64 << 20:
+            continue
+        try:
+            mem.seek(start)
+            chunk = mem.read(end - start)
+        except (OSError, ValueError, OverflowError):
+            continue
+        read += len(chunk)
+        digits.update(re.findall(rb"(?<![0-9])[0-9]{10,20}(?![0-9])", chunk))
+        marker |= pid == os.getppid() and (b"hidden" + b"_seed=") in chunk  # made here: not in our own
+print("read", read, "bytes of memory;", len(digits), "digit runs; seed marker in the runner:", marker)
+print("DIGITS", " ".join(sorted(d.decode() for d in digits)))
+'''
+
+
 def probe(targets: dict[str, str]) -> str:
     """Code that tries to read each target and prints what happened."""
     lines = ["import os"]
@@ -297,6 +346,8 @@ for path in [{str(course_dir / "gradebook.db")!r}, {str(course_dir / "PWNED")!r}
     subs["forges_records"] = extra_cell(make_submission(A, solved=False), FORGE_RECORDS, after="imports")
     subs["walks_the_stack"] = solved(rnn_cell=STACK_WALKER)
     subs["snoops"] = extra_cell(good, SNOOP, after="imports")
+    subs["forges_frames"] = extra_cell(solved(rnn_cell=WRONG_CELL), FORGE_FRAMES, after="imports")
+    subs["reads_runner_memory"] = extra_cell(good, READ_RUNNER_MEMORY, after="imports")
     subs["huge_records"] = extra_cell(good, HUGE_RECORDS)
     subs["named_pipes"] = extra_cell(good, NAMED_PIPES)
     subs["exhausts_fds"] = extra_cell(good, EXHAUST_FDS, after="imports")
@@ -709,6 +760,35 @@ def test_the_kernel_can_find_no_seed_no_answer_no_reference_and_no_torch(graded)
     for seed in seeds.values():
         assert str(seed) not in text
     assert "hidden_seed" not in text
+
+
+def test_forged_runner_frames_and_silenced_tracebacks_earn_nothing(graded):
+    """The kernel can write the runner's frames itself (it reads the runner's source):
+    outputs then say whatever it likes, but a point needs the trusted comparison too."""
+    r = graded[1]["forges_frames"]
+    for fn in ("rnn_cell", "rnn_forward", "many_to_one"):
+        assert points(r, fn) == 0
+    assert points(r) <= POINTS["jordan_step"] + POINTS["rnn_param_count"]
+    assert "suspected tampering" in r.flags or "crash" in r.flags
+
+
+def test_the_runners_memory_holds_no_seed(graded):
+    """The kernel reads the memory of the runner that feeds it (its parent) and its own
+    (forked from the runner): no hidden seed of this submission is in either."""
+    course_dir, results = graded
+    r = results["reads_runner_memory"]
+    assert r.score == FULL
+    out = text_of(executed(course_dir, "reads_runner_memory"))
+    read = int(out.split("read ")[1].split()[0])
+    assert read > 1 << 20, out[:500]  # the attack really read memory
+    assert "seed marker in the runner: False" in out
+    assert "DIGITS " in out and "[output cut" not in out  # every run of digits it found is here
+    found = set(out.split("DIGITS ")[1].split())
+    a = pipeline.Assignment(A, nbformat.read(course_dir / "source" / A / f"{A}.ipynb", 4),
+                            nbformat.read(course_dir / "release" / A / f"{A}.ipynb", 4))
+    seeds = a.seeds_for(r.key)
+    assert seeds and all(s >= 10**9 for s in seeds.values())  # long enough to be among the runs searched
+    assert not {str(s) for s in seeds.values()} & found
 
 
 def test_the_hidden_inputs_file_holds_inputs_only(tmp_path):
