@@ -1,5 +1,6 @@
 """The published book: built strictly, every page present, nothing secret on any page."""
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -7,7 +8,7 @@ import yaml
 
 from autograde import chapters
 from autograde.grading import leaks
-from conftest import ASSIGNMENTS, ROOT, solution_path
+from conftest import ASSIGNMENTS, BIN, ROOT, solution_path
 
 pytestmark = pytest.mark.slow
 
@@ -98,15 +99,54 @@ def test_no_chapter_defines_a_graded_function(chapter):
             assert not re.search(rf"\bdef {fn.name}\s*\(", source), f"{chapter} defines {fn.name}"
 
 
+def output_lines(page_html: str) -> list[str]:
+    """The lines the chapter's cells printed (the outputs' text, not the code or prose)."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(page_html, "html.parser")
+    return [line for block in soup.select("div.cell_output") for line in block.get_text("").splitlines()]
+
+
+def failed_checks(lines: list[str]) -> list[str]:
+    """The printed lines of an equation check that did not pass: a verdict False on a line
+    that reports a max |diff| (`label  False  max |diff| 3.1e-03`, `allclose: False`), or a
+    bare False. A comparison that shows a difference on purpose prints `False (expected)`;
+    one that was meant to differ and did not prints `True (expected False)`."""
+    return [line for line in lines
+            if line.strip() == "False"
+            or ("max |diff|" in line and (re.search(r"\bFalse\b(?! \(expected\))", line) or "(expected False)" in line))]
+
+
+def passed_checks(lines: list[str]) -> list[str]:
+    return [line for line in lines if re.search(r"\bTrue\s+max \|diff\|", line)]
+
+
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_every_equation_check_in_a_chapter_prints_true(built_book, chapter):
-    text = leaks.html_text(built_book / "book" / f"{chapter}.html")
-    assert "Traceback" not in text
+    page = (built_book / "book" / f"{chapter}.html").read_text(encoding="utf-8")
+    assert "Traceback" not in leaks.html_text(built_book / "book" / f"{chapter}.html")
     source = (ROOT / "book" / f"{chapter}.md").read_text(encoding="utf-8")
     assert "allclose" in source, "a chapter checks its equations against PyTorch with allclose"
-    shown = re.findall(r"True\s+max \|diff\|", text)
+    lines = output_lines(page)
+    shown = passed_checks(lines)
     assert len(shown) >= 3, f"a chapter shows its equation checks passing, with max |diff|: {len(shown)}"
-    assert not re.search(r"(?m)^False$", text)
+    assert not failed_checks(lines), f"{chapter}: an equation check printed False: {failed_checks(lines)}"
+
+
+def test_a_check_that_prints_false_fails_the_chapter(built_book):
+    """Planted: one passing check line of a built chapter turned into a failing one."""
+    page = (built_book / "book" / f"{CHAPTERS[0]}.html").read_text(encoding="utf-8")
+    assert not failed_checks(output_lines(page))
+    planted = re.sub(r"True(\s+max \|diff\|) [^<\n]*", r"False\1 3.1e-03", page, count=1)
+    assert planted != page
+    assert failed_checks(output_lines(planted)) == [
+        next(line for line in output_lines(planted) if "3.1e-03" in line)]
+    for line in ("x_t W_ih^T + b_ih      False  max |diff| 3.1e-03", "allclose: False  max |diff| = 0.5", "False",
+                 "the bug   True (expected False)  max |diff| 0", "False (expected) and False  max |diff| 1e-3"):
+        assert failed_checks([line]) == [line]
+    for line in ("x_t W_ih^T + b_ih      True   max |diff| 1.1e-16", "max |diff|, as i, f, o, g (CS231n): 0.512",
+                 "the bug           False (expected)  max |diff| 1.7"):
+        assert failed_checks([line]) == []
 
 
 def test_the_common_mistakes_page_names_every_known_mistake(built_book):
@@ -118,3 +158,48 @@ def test_the_common_mistakes_page_names_every_known_mistake(built_book):
         for fn in chapters.assignments()[assignment]:
             for m in chapters.mistakes_for(fn.name):
                 assert m.title[1:] in text and m.explanation[:60] in text, m.key
+
+
+TINY_CHAPTER = """---
+jupytext:
+  text_representation:
+    extension: .md
+    format_name: myst
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+---
+# A chapter
+
+```{{code-cell}} ipython3
+x = 1
+```
+
+```{{code-cell}} ipython3
+{body}
+```
+"""
+
+
+@pytest.mark.parametrize("body, said", [
+    ("import time\ntime.sleep(30)",
+     "book/ch.md: the cell at line 18 (`import time`) ran past the cell timeout of 3 s (`execute.timeout` in _config.yml); cut the cell's work"),
+    ("y = x + 1\nraise ValueError('no data for this chapter')",
+     "book/ch.md: the cell at line 18 (`y = x + 1`) raised ValueError: no data for this chapter"),
+])
+def test_a_failing_cell_names_its_chapter_line_and_what_to_change(tmp_path, body, said):
+    """The book's execution_report extension, in a one-chapter book built as `make book` builds."""
+    (tmp_path / "book").mkdir()
+    (tmp_path / "book" / "ch.md").write_text(TINY_CHAPTER.format(body=body))
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/ch\n")
+    (tmp_path / "_config.yml").write_text(yaml.safe_dump({
+        "title": "tiny",
+        "execute": {"execute_notebooks": "cache", "timeout": 3, "raise_on_error": True},
+        "sphinx": {"local_extensions": {"execution_report": str(ROOT / "book" / "_ext")}},
+    }))
+    proc = subprocess.run([str(BIN / "jupyter-book"), "build", ".", "-W", "-n", "--keep-going"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0
+    out = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + proc.stderr)
+    assert said in out, out[-3000:]
