@@ -72,6 +72,7 @@ test: setup
 	$(BIN)/python -m pytest
 
 bench: setup
+	$(BIN)/python benchmarks/chapter_times.py
 	$(BIN)/python benchmarks/build_and_grade.py
 	$(BIN)/python benchmarks/grading_throughput.py
 	$(BIN)/python benchmarks/diagnosis.py
