@@ -9,9 +9,9 @@ import nbformat
 import pytest
 
 from autograde import chapters
-from autograde.grading import leaks
+from autograde.grading import course, leaks
 from autograde.grading.score import function_of
-from conftest import ASSIGNMENTS, grade_class, make_submission, solution_path
+from conftest import ASSIGNMENTS, ROOT, grade_class, make_submission, solution_path
 from wrong_implementations import DEPENDS, cases as wrong_cases
 
 pytestmark = pytest.mark.slow
@@ -38,9 +38,25 @@ class _GradedCourses(dict):
         for i, (a, fn, _, source) in enumerate(WRONG):
             if a == assignment:
                 subs[_student(i)] = make_submission(assignment, {fn: source})
+        for student, replace in HONEST.get(assignment, {}).items():
+            subs[student] = make_submission(assignment, replace)
         scores = grade_class(course_dir, assignment, subs)
         self[assignment] = course_dir, scores
         return self[assignment]
+
+
+def _in_place_steps():
+    """Chapter 6's solution with every step updating theta in place (`theta -= ...`), as
+    torch.optim does: right, and it must score as right (issue 23, item 3)."""
+    code = course.solution_code(ROOT, "06-optimizers")
+    steps = {gid: re.sub(r"(?m)^(\s*)return theta - (.*), (state|\{.*\})$", r"\1theta -= \2\n\1return theta, \3", src)
+             for gid, src in code.items() if gid.endswith("_step")}
+    assert steps and all("theta -= " in src for src in steps.values()), steps
+    return steps
+
+
+# Right answers written another way than the solution: each must score full marks.
+HONEST = {"06-optimizers": {"honest_in_place": _in_place_steps()}}
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +68,12 @@ def _function_points(scores, name):
     got = sum(s for gid, (s, m) in scores.items() if function_of(gid) == name)
     most = sum(m for gid, (s, m) in scores.items() if function_of(gid) == name)
     return got, most
+
+
+@pytest.mark.parametrize("assignment, student", [(a, st) for a, subs in HONEST.items() for st in subs])
+def test_a_right_answer_written_another_way_scores_full_marks(graded, assignment, student):
+    _, scores = graded[assignment]
+    assert all(s == m for s, m in scores[student].values()), scores[student]
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

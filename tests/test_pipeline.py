@@ -304,6 +304,13 @@ except OSError as exc:
     print("fork refused after", children, "children:", type(exc).__name__)
 ''')
     subs["huge_output"] = extra_cell(good, "for _ in range(200):\n    print('x' * 100_000)")
+    # Issue 23, items 1 and 2: one write larger than a runner frame, and an answer cell that
+    # prints past the cap at its end (which left a partial frame that ate the next cell).
+    subs["one_huge_write"] = extra_cell(good, "print('x' * (17 << 20))\n"
+                                              "from IPython.display import display\n"
+                                              "display({'text/plain': 'y' * (17 << 20)}, raw=True)", after="imports")
+    subs["loud_answers"] = solved(**{name: cell_of(good, name).source + "\nfor _ in range(20):\n    print('x' * 100_000)"
+                                     for name in POINTS})
     subs["stderr_and_warnings"] = solved(rnn_cell='''
 import sys, warnings
 def rnn_cell(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
@@ -507,6 +514,14 @@ def test_a_huge_output_is_cut_and_the_notebook_stays_small(graded):
     path = course_dir / "autograded" / "huge_output" / A / f"{A}.ipynb"
     assert path.stat().st_size < 2 << 20
     assert "[output cut" in text_of(executed(course_dir, "huge_output"))
+
+
+@pytest.mark.parametrize("student", ["one_huge_write", "loud_answers"])
+def test_an_honest_notebook_that_prints_a_lot_loses_nothing(graded, student):
+    course_dir, results = graded
+    assert results[student].score == FULL, results[student]
+    assert not [f for f in results[student].flags if "time" in f or "died" in f or "crash" in f]
+    assert "[output cut" in text_of(executed(course_dir, student))
 
 
 def test_stderr_and_warnings_never_change_a_score(graded):

@@ -217,3 +217,40 @@ def test_what_the_kernel_sends_is_kept_only_in_nbformats_shape(tmp_path):
     assert first.outputs[0].data == {"text/plain": "kept", "application/json": {"a": 1}}
     assert dropped.outputs == []
     assert texts(after) == "still running\n" and status["finished"]
+
+
+@pytest.mark.parametrize("big", [
+    "print('x' * (17 << 20))",                                                  # one write of 17 MiB
+    "import sys\nsys.stdout.write('é' * (9 << 20))",                             # 18 MiB of UTF-8
+    "from IPython.display import display\ndisplay({'text/plain': 'y' * (17 << 20)}, raw=True)",
+    "'z' * (17 << 20)",                                                         # a result that large
+    "raise ValueError('\\u00e9' * (3 << 20))",                                  # an error that large (JSON: 18 MiB)
+])
+def test_one_huge_write_is_cut_with_a_note_and_costs_no_later_cell(tmp_path, big):
+    """Issue 23, item 1: a correct notebook that prints or displays more than a frame holds
+    in one call keeps its kernel; the output is cut with a note and the next cells run."""
+    nb, status, _ = run(tmp_path, ["x = 2", big, "print(x * 21)"], timeout=20)
+    assert status["died_at"] is None and status["timeouts"] == [] and status["finished"]
+    assert "[output cut" in texts(nb.cells[1])
+    assert texts(nb.cells[2]) == "42\n"
+    if "raise" in big:  # the cell still failed, with its error
+        assert [o.ename for o in nb.cells[1].outputs if o.output_type == "error"] == ["ValueError"]
+
+
+def test_output_past_the_cap_never_swallows_the_next_cells_messages(tmp_path):
+    """Issue 23, item 2: frames of a cell cut at the cap, read in pieces, must not leave a
+    stale partial frame that eats the next cell's messages (a false timeout)."""
+    loud = ["for _ in range(20):\n    print('x' * 100_000)", "for _ in range(20):\n    print('x' * 70_001, end='')"]
+    cells = [c for i in range(8) for c in (loud[i % 2], f"print('next {i}')")] + ["1 + 1"]
+    nb, status, _ = run(tmp_path, cells, timeout=3)
+    assert status["timeouts"] == [] and status["died_at"] is None and status["finished"]
+    assert [texts(nb.cells[i]) for i in range(1, 16, 2)] == [f"next {i}\n" for i in range(8)]
+    assert nb.cells[-1].outputs[0].data["text/plain"] == "2"
+
+
+def test_a_cell_that_prints_past_the_cap_and_then_fails_still_shows_its_error(tmp_path):
+    nb, status, _ = run(tmp_path, ["print('x' * (300 << 10))\nraise KeyError('after the flood')", "print('on')"])
+    loud, after = nb.cells
+    assert "[output cut: this cell printed more than 256 KiB]" in texts(loud)
+    assert [(o.ename, o.evalue) for o in loud.outputs if o.output_type == "error"] == [("KeyError", "'after the flood'")]
+    assert texts(after) == "on\n" and status["finished"]

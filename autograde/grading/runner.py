@@ -33,6 +33,7 @@ from pathlib import Path
 
 FRAME = struct.Struct("!cI")  # kind (b"o" stdout, b"e" stderr, b"j" a JSON message), length
 MAX_FRAME = 16 << 20  # a longer frame means a kernel that writes into its pipe itself: kill it
+STREAM_PIECE = 1 << 18  # characters per stream frame (at most 4 bytes each: 1 MiB, far below MAX_FRAME)
 INTERRUPT_GRACE = 5.0  # seconds a timed-out cell has to stop after its KeyboardInterrupt
 
 
@@ -50,7 +51,18 @@ def _kernel(cells_r: int, msgs_w: int) -> None:
         out.write(FRAME.pack(kind, len(payload)) + payload)
 
     def send_json(message: dict) -> None:
-        send(b"j", json.dumps(message, default=_jsonable).encode())
+        payload = json.dumps(message, default=_jsonable).encode()
+        if len(payload) > MAX_FRAME:  # one huge display, result or error: a note instead
+            size = len(payload) / (1 << 20)
+            what = "an error message" if message.get("output_type") == "error" else "a display"
+            send(b"o", f"\n[output cut: {what} of {size:.1f} MiB, more than a notebook may show]\n".encode())
+            if message.get("output_type") == "error":  # the cell still fails, as it did
+                tb = message.get("traceback")
+                short = {**message, "evalue": str(message.get("evalue", ""))[:1 << 16],
+                         "traceback": [str(t)[:1 << 14] for t in (tb if isinstance(tb, list) else [])[-20:]]}
+                send(b"j", json.dumps(short, default=_jsonable).encode())  # at most ~2.4 MiB
+            return
+        send(b"j", payload)
 
     class Stream:
         """sys.stdout / sys.stderr: every write reaches the runner at once, so output
@@ -63,8 +75,8 @@ def _kernel(cells_r: int, msgs_w: int) -> None:
         def write(self, text: str) -> int:
             if not isinstance(text, str):
                 raise TypeError(f"write() argument must be str, not {type(text).__name__}")
-            if text:
-                send(self.kind, text.encode("utf-8", "backslashreplace"))
+            for start in range(0, len(text), STREAM_PIECE):  # one huge write, several frames
+                send(self.kind, text[start:start + STREAM_PIECE].encode("utf-8", "backslashreplace"))
             return len(text)
 
         def writelines(self, lines) -> None:
@@ -259,7 +271,7 @@ class Kernel:
         if fd != self.msgs:
             yield ("stream", self.readers[fd], chunk.decode("utf-8", "replace"))
             return
-        buf = self.readers[fd] + chunk
+        buf = self.readers[fd] = self.readers[fd] + chunk
         while len(buf) >= FRAME.size:
             kind, length = FRAME.unpack_from(buf)
             if length > MAX_FRAME or kind not in (b"o", b"e", b"j"):
@@ -269,6 +281,9 @@ class Kernel:
             if len(buf) < FRAME.size + length:
                 break
             payload, buf = buf[FRAME.size:FRAME.size + length], buf[FRAME.size + length:]
+            # Stored before each yield: the caller may stop reading at any message (a cell's
+            # "done"), and the frames after it (or a partial one) must wait for the next read.
+            self.readers[fd] = buf
             if kind == b"j":
                 try:
                     message = json.loads(payload)
@@ -305,6 +320,13 @@ class Outputs:
         self.size, self.cut = 0, False
 
     def add(self, output: dict) -> None:
+        if output["output_type"] == "error" and (self.cut or self.used[0] > self.max_total
+                                                 or self.size + len(json.dumps(output)) > self.max_bytes):
+            # A cell's error is kept past the caps (shortened), so a failing cell still fails.
+            if not any(o["output_type"] == "error" for o in self.items):
+                self.items.append({**output, "evalue": output["evalue"][:2000],
+                                   "traceback": [t[:2000] for t in output["traceback"][-10:]]})
+            return
         if self.cut:
             return
         if self.used[0] > self.max_total:

@@ -91,7 +91,7 @@ def optimizer_trajectory(step, inputs):
             if not isinstance(state, dict):
                 raise TypeError(f"{name} should return its state as a dict, got a {type(state).__name__}")
             params[i], states[i] = theta, state
-            trajectories[i].append(theta)
+            trajectories[i].append(theta.copy())  # the next step may update theta in place, as torch.optim does
     return np.stack(trajectories[0]), np.stack(trajectories[1])
 
 
