@@ -219,3 +219,40 @@ def test_a_cascade_is_named_in_the_downstream_functions_message_and_feedback(gra
             note = c["message"].partition("(note: ")[2]
             assert note.startswith(f"{fn} uses") and name in note, c["message"]
             assert f"(note: {fn} uses" in feedback
+
+
+FLOAT32_INSIDE = {
+    "01-rnn-basics": ("rnn_cell", '''
+def rnn_cell(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
+    # copy {i}: float32 arithmetic, a float64 result
+    f = np.float32
+    h = np.tanh(x_t.astype(f) @ W_ih.astype(f).T + b_ih.astype(f) + h_prev.astype(f) @ W_hh.astype(f).T + b_hh.astype(f))
+    return h.astype(np.float64)
+'''),
+    "06-optimizers": ("sgd_step", '''
+def sgd_step(theta, g, state, lr, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0):
+    # copy {i}: float32 arithmetic, a float64 result
+    f = np.float32
+    theta32, g32 = theta.astype(f), g.astype(f)
+    if weight_decay != 0:
+        g32 = g32 + f(weight_decay) * theta32
+    if momentum != 0:
+        b = g32.copy() if "b" not in state else f(momentum) * state["b"].astype(f) + f(1 - dampening) * g32
+        state = {**state, "b": b.astype(np.float64)}
+        g32 = g32 + f(momentum) * b if nesterov else b
+    return (theta32 - f(lr) * g32).astype(np.float64), state
+'''),
+}
+
+
+@pytest.mark.parametrize("assignment", sorted(FLOAT32_INSIDE))
+def test_float32_arithmetic_gets_the_same_grade_under_every_hidden_seed(tmp_path, assignment):
+    """Issue 23, item 4: a function that computes in float32 and returns float64 scored 4 to
+    11 of 11 over copies that differed only by a comment (each submission gets its own
+    hidden seed). The comparison is float64-grade, so float32 arithmetic fails every time
+    (and every exercise says so: test_student_path)."""
+    fn, source = FLOAT32_INSIDE[assignment]
+    subs = {f"copy{i}": make_submission(assignment, {fn: source.format(i=i)}) for i in range(8)}
+    scores = grade_class(tmp_path, assignment, subs)
+    points = {student: _function_points(s, fn) for student, s in scores.items()}
+    assert set(points.values()) == {(0, points["copy0"][1])}, points

@@ -226,6 +226,7 @@ def rnn_forward(X, h_0, W_ih, W_hh, b_ih, b_hh):
 '''),
     "rnn_cell_backward": ("h_t", None),
     "tbptt_step": ("W_ih", None),
+    "lstm_cell_backward": ("cache['f']", None),  # an array inside a dict argument (issue 23, item 11)
 }
 
 
@@ -236,6 +237,8 @@ def _in_place_source(assignment, name):
     solution = course.solution_code(ROOT, assignment)[name]
     if name == "rnn_cell_backward":  # squares the argument h_t in place, then uses 1 - h_t
         return arg, solution.replace("da = dh_t * (1 - h_t ** 2)", "h_t **= 2\n    da = dh_t * (1 - h_t)")
+    if name == "lstm_cell_backward":  # right gradients, then the caller's cache["f"] zeroed
+        return arg, solution.replace("dc_prev = dc * gf", "dc_prev = dc * gf\n    gf *= 0")
     return arg, solution.replace("return (W_ih - lr * dW_ih,", "W_ih -= lr * dW_ih\n    return (W_ih,")
 
 
@@ -270,9 +273,11 @@ def test_float32_fails_with_the_float64_rule_in_its_own_check_and_downstream():
     downstream = failure("rnn_forward", ns["rnn_forward"])
     assert "output is float32, not float64" in downstream and "promise float64" in downstream
     assert "Note: rnn_forward uses rnn_cell" in downstream
-    # many_to_one's head (float64 weights) promotes the float32 state back to float64, and
-    # its values agree within the tolerance: by the same rule, it passes
-    check("many_to_one", ns["many_to_one"])
+    # many_to_one's head (float64 weights) promotes the float32 state back to float64, but
+    # float32 arithmetic upstream is off by far more than the float64-grade tolerance
+    further = failure("many_to_one", ns["many_to_one"])
+    assert "Errors this small" in further and "promise float64" in further, further
+    assert "many_to_one uses rnn_cell and rnn_forward" in further, further
 
 
 def test_float32_arithmetic_cast_back_is_named_when_it_changes_the_answer():
@@ -363,3 +368,16 @@ def test_the_trusted_rescoring_applies_the_same_rules(tmp_path, monkeypatch):
             assert all("h_t is float32, not float64" in v.message for v in verdicts)
         else:
             assert all("changed its argument b_ih in place" in v.message for v in verdicts)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_exercise_states_the_rules_its_checks_enforce(assignment):
+    """Issue 23, item 11: float64 arithmetic and arguments left unchanged are enforced in every
+    exercise, so every exercise says so before its first function."""
+    nb = nbformat.read(ROOT / "exercises" / assignment / f"{assignment}.ipynb", as_version=4)
+    first_task = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and "NotImplementedError" in c.source)
+    intro = " ".join(" ".join(c.source.split()) for c in nb.cells[:first_task] if c.cell_type == "markdown")
+    assert "**Rules.** Compute in float64 throughout" in intro
+    assert "float32 arithmetic anywhere inside" in intro
+    if assignment != "06-optimizers":  # a step may update theta and its state in place, as torch.optim
+        assert "Leave your arguments unchanged, arrays inside a list or dict argument included" in intro

@@ -124,13 +124,16 @@ def _snapshot(value):
     """A copy of an argument, to see afterwards whether the function changed it."""
     if isinstance(value, np.ndarray):
         return value.copy()
-    if isinstance(value, list):
-        return [_snapshot(v) for v in value]
+    if isinstance(value, (list, tuple)):  # a tuple cannot change, but the arrays in it can
+        return type(value)(_snapshot(v) for v in value)
+    if isinstance(value, dict):  # a cache of arrays, as lstm_cell_backward takes
+        return {k: _snapshot(v) for k, v in value.items()}
     return None  # numbers, strings, functions: cannot be changed in place
 
 
 def _changed(before, after) -> list[str]:
-    """Where `after` differs from the snapshot `before` ("" for the whole, "[i]" inside a list)."""
+    """Where `after` differs from the snapshot `before` ("" for the whole, "[i]" inside a
+    list or tuple, "['key']" inside a dict)."""
     if isinstance(before, np.ndarray):
         if not isinstance(after, np.ndarray) or after.shape != before.shape:
             return [""]
@@ -139,10 +142,14 @@ def _changed(before, after) -> list[str]:
         # restoring x[i] after x[i] += eps; x[i] -= eps leaves a rounding error: not a change
         same = before.dtype.kind in "fc" and np.allclose(after, before, rtol=1e-12, atol=1e-14, equal_nan=True)
         return [] if same else [""]
-    if isinstance(before, list):
-        if not isinstance(after, list) or len(after) != len(before):
+    if isinstance(before, (list, tuple)):
+        if type(after) is not type(before) or len(after) != len(before):
             return [""]
         return [f"[{i}]{where}" for i, (b, a) in enumerate(zip(before, after)) for where in _changed(b, a)]
+    if isinstance(before, dict):
+        if not isinstance(after, dict) or after.keys() != before.keys():
+            return [""]  # a key added or removed: the caller's dict changed
+        return [f"[{k!r}]{where}" for k in before for where in _changed(before[k], after[k])]
     return []
 
 
