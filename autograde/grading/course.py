@@ -198,7 +198,7 @@ def mistakes_page(root: Path) -> str:
 
     from .. import chapters
     from ..kernel import cases
-    from ..kernel.compare import compare_output
+    from ..kernel.compare import compare_output, format_pair
 
     lines = ["# Common mistakes", "",
              "These are the mistakes the grader recognises. When a check in an exercise fails with",
@@ -249,8 +249,9 @@ def mistakes_page(root: Path) -> str:
                     lines += [where + f"`{name}` should be {right.item():g}; with this mistake it is {got.item():g}.", ""]
                 else:
                     first = compare_output(name, right, got).first_index
-                    lines += [where + f"`{name}{list(first)}` should be {right[first]:.4f}; with this mistake it "
-                                      f"is {got[first]:.4f} (largest difference {np.abs(right - got).max():.3g}).", ""]
+                    want, have = format_pair(right[first], got[first])  # enough digits to differ
+                    lines += [where + f"`{name}{list(first)}` should be {want}; with this mistake it "
+                                      f"is {have} (largest difference {np.abs(right - got).max():.3g}).", ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
