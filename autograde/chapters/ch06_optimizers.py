@@ -256,7 +256,7 @@ def _adagrad_ops(theta, g, state, lr, lr_decay, weight_decay, initial_accumulato
 
 _known("adagrad_step", "eps-inside-sqrt", "eps inside the square root, sqrt(G_t + eps)", f"""
     torch.optim.Adagrad adds eps after the square root: the denominator is sqrt(G_t) + eps
-    (d2l and deeplearning.ai put it inside, sqrt(G_t + eps)). The two differ most where
+    (d2l's Adagrad section puts it inside, sqrt(G_t + eps)). The two differ most where
     G_t is small, which is where eps matters at all. The rule: {_ADAGRAD_EQ}.""", _adagrad_ops)
 
 _known("adagrad_step", "lr-decay-off-by-one", "the learning-rate decay counted from t, gamma / (1 + t eta)", f"""
@@ -329,8 +329,8 @@ def _rmsprop_ops(theta, g, state, lr, alpha, eps, weight_decay, momentum, center
 
 
 _known("rmsprop_step", "eps-inside-sqrt", "eps inside the square root, sqrt(v_t + eps)", f"""
-    torch.optim.RMSprop adds eps after the square root, sqrt(v~) + eps (Hinton's slides,
-    d2l and deeplearning.ai put it inside). They differ where v is small. The rule:
+    torch.optim.RMSprop adds eps after the square root, sqrt(v~) + eps (d2l's RMSProp
+    section puts it inside, sqrt(v~ + eps)). They differ where v is small. The rule:
     {_RMSPROP_EQ}.""", _rmsprop_ops)
 
 _known("rmsprop_step", "alpha-swapped", "alpha and 1 - alpha swapped in the running averages", f"""
@@ -475,8 +475,9 @@ def _(**inputs):
 
 _known("adamw_step", "decay-not-scaled-by-lr", "the decay theta <- theta - lambda theta not multiplied by the learning rate", f"""
     torch.optim.AdamW shrinks theta by gamma lambda theta: the decay is multiplied by the
-    learning rate (Loshchilov and Hutter multiply it by the schedule's factor only, but
-    PyTorch's weight_decay is used with the learning rate). The rule: {_ADAMW_EQ}.""", _adamw_ops)
+    learning rate (Loshchilov and Hutter multiply it by the schedule's factor only, so
+    their decay is PyTorch's weight_decay times the base learning rate). The rule:
+    {_ADAMW_EQ}.""", _adamw_ops)
 
 _known("adamw_step", "decay-after-update", "the decay applied after the Adam update, to the new theta", f"""
     PyTorch shrinks theta_(t-1), before the Adam update, and then applies the update:
