@@ -364,8 +364,9 @@ def _(**kw):
 
 
 @mistake("rnn_output_shapes", "proj_size-on-c_n", "the projection (proj_size) applied to c_n as well", """
-    The projection acts on h_t only (h_t = (o_t ⊙ tanh(c_t)) W_hr^T); the cell state c_t
-    is never projected, so c_n's last axis stays hidden_size.""")
+    The projection acts on h_t only (h_t = (o_t ⊙ tanh(c_t)) W_proj^T, with W_proj the
+    weight_hr); the cell state c_t is never projected, so c_n's last axis stays
+    hidden_size.""")
 def _(**kw):
     (out, h_n), c_n = _true_shapes(**kw)
     if c_n is not None and kw["proj_size"]:
