@@ -106,6 +106,21 @@ def test_a_wrong_implementation_loses_that_functions_points_and_only_those(grade
 
 @pytest.mark.parametrize("i,assignment,name,mistake", [(i, a, f, m) for i, (a, f, m, _) in enumerate(WRONG)],
                          ids=[f"{a} {f}: {m}" for a, f, m, _ in WRONG])
+def test_a_failing_hidden_case_names_its_inputs(graded, i, assignment, name, mistake):
+    """Issue 23, item 12: "count is 18216 and differs from the reference" alone does not say
+    which case; its inputs' shapes and settings do (safe: each submission has its own seed)."""
+    course_dir, _ = graded[assignment]
+    result = json.loads((course_dir / "autograded" / _student(i) / assignment / "result.json").read_text())
+    hidden = [c["message"] for c in result["cells"] if function_of(c["grade_id"]) == name
+              and not c["trusted_passed"] and ", hidden case " in c["message"]]
+    assert hidden, [c["message"] for c in result["cells"] if function_of(c["grade_id"]) == name]
+    first = chapters.get(name).inputs[0]
+    for message in hidden:
+        assert re.search(rf"hidden case \d+:? \({first}[:=]", message), message
+
+
+@pytest.mark.parametrize("i,assignment,name,mistake", [(i, a, f, m) for i, (a, f, m, _) in enumerate(WRONG)],
+                         ids=[f"{a} {f}: {m}" for a, f, m, _ in WRONG])
 def test_a_catalogued_mistake_is_diagnosed_as_itself_in_results_and_feedback(graded, i, assignment, name, mistake):
     course_dir, _ = graded[assignment]
     result = json.loads((course_dir / "autograded" / _student(i) / assignment / "result.json").read_text())

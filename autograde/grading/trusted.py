@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from .. import chapters
-from ..kernel.cases import public_cases
+from ..kernel.cases import describe_inputs, public_cases
 from ..kernel.diagnosis import diagnose
 from .records import Record
 from .references import hidden_inputs, hidden_mistakes, trusted_hidden
@@ -60,6 +60,8 @@ def rescore(records: list[Record], seeds: dict[str, int]) -> list[Verdict]:
         expected, mistake_outputs, inputs = cases[rec.index]
         if rec.outputs is None:
             passed, message, structural = False, f"raised {rec.error}", True
+            if rec.kind == "hidden":
+                message = f"({describe_inputs(inputs)}) {message}"
         else:
             if len(rec.outputs) != len(spec.outputs):
                 verdicts.append(Verdict(rec.function, rec.kind, rec.index, False, rec.kernel_passed,
@@ -70,6 +72,8 @@ def rescore(records: list[Record], seeds: dict[str, int]) -> list[Verdict]:
                 actual = int(actual)
             mismatch = spec.spec().compare(inputs, expected, actual, reveal=rec.kind == "public")
             passed, message, structural = mismatch is None, (mismatch.message if mismatch else None), False
+            if mismatch is not None and rec.kind == "hidden":  # which case: its inputs' shapes and settings
+                message = f"({describe_inputs(inputs)}) {message}"
             if not passed:
                 if isinstance(mistake_outputs, tuple):  # a hidden case: computed now it is needed
                     name, seed, i = mistake_outputs

@@ -40,10 +40,18 @@ class Case:
         return f"{self.kind} case {self.index}"
 
     def describe_inputs(self) -> str:
-        parts = []
-        for k, v in self.inputs.items():
-            parts.append(f"{k}: {np.shape(v)}" if isinstance(v, np.ndarray) else f"{k}={v!r}")
-        return ", ".join(parts)
+        return describe_inputs(self.inputs)
+
+
+def describe_inputs(inputs: dict) -> str:
+    """A case's inputs as a student can read them: arrays by shape, the rest by value."""
+    parts = []
+    for k, v in inputs.items():
+        if isinstance(v, np.ndarray) and v.ndim:
+            parts.append(f"{k}: {v.shape}")
+        else:
+            parts.append(f"{k}={to_python(v) if isinstance(v, np.ndarray) else v!r}")
+    return ", ".join(parts)
 
 
 def data_path(assignment: str) -> Path:
