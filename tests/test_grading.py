@@ -8,7 +8,10 @@ import json
 import nbformat
 import pytest
 
+import numpy as np
+
 from autograde import chapters
+from autograde.kernel import cases
 from autograde.grading import course, leaks
 from autograde.grading.score import function_of
 from conftest import ASSIGNMENTS, ROOT, grade_class, make_submission, solution_path
@@ -115,8 +118,12 @@ def test_a_failing_hidden_case_names_its_inputs(graded, i, assignment, name, mis
               and not c["trusted_passed"] and ", hidden case " in c["message"]]
     assert hidden, [c["message"] for c in result["cells"] if function_of(c["grade_id"]) == name]
     first = chapters.get(name).inputs[0]
+    public = cases.public_cases(name)[0].inputs
+    settings = [k for k, v in public.items() if not (isinstance(v, np.ndarray) and v.ndim)]
     for message in hidden:
         assert re.search(rf"hidden case \d+:? \({first}[:=]", message), message
+        for k in settings:  # a setting by its value (mode='LSTM'), never as a shape "()"
+            assert re.search(rf"\b{k}=[^,)]", message), (k, message)
 
 
 @pytest.mark.parametrize("i,assignment,name,mistake", [(i, a, f, m) for i, (a, f, m, _) in enumerate(WRONG)],
