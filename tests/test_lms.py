@@ -98,3 +98,30 @@ def test_a_hostile_lms_zip_loses_only_its_bad_entries(tmp_path):
     assert outside == [], outside
     assert not list(tmp_path.rglob("escape_5*")) and not list(tmp_path.rglob(f"*{A}.ipynb.lnk"))
     assert not any(p.is_symlink() for p in course_dir.rglob("*"))
+
+
+def test_a_name_too_long_for_the_file_system_is_refused_alone_and_look_alike_ids_are_named(tmp_path):
+    """Issue 23, item 8: 128 emoji are 512 bytes, past the 255-byte limit of a file name;
+    that entry alone is refused (it stopped the whole collect with ENAMETOOLONG). Ids that
+    read the same (case, NFC/NFD, a Cyrillic а) are collected apart and named in a warning."""
+    import unicodedata
+
+    good = nbformat.writes(make_submission(A))
+    emoji = "\N{GRINNING FACE}" * 128
+    nfc, nfd = unicodedata.normalize("NFC", "José"), unicodedata.normalize("NFD", "José")
+    export = tmp_path / "export.zip"
+    with zipfile.ZipFile(export, "w") as z:
+        for name in [f"s/{emoji}_1_{A}.ipynb", f"s/jsmith_2_{A}.ipynb", f"s/Bob_3_{A}.ipynb",
+                     f"s/bob_4_{A}.ipynb", f"s/B\u043eb_5_{A}.ipynb", f"s/{nfc}_6_{A}.ipynb", f"s/{nfd}_7_{A}.ipynb"]:
+            _entry(z, name, good)
+    course_dir = tmp_path / "course"
+    proc = subprocess.run([str(BIN / "rnn-course"), "collect", A, str(export), "--course-dir", str(course_dir)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert f"refused 's/{emoji}_1_{A}.ipynb': a name of " in out and "more than a file system allows (255)" in out
+    assert "collected 6 students" in out, out
+    assert (course_dir / "submitted" / "jsmith" / A / f"{A}.ipynb").is_file()
+    assert "warning: the student ids 'Bob', 'Bоb', 'bob' look alike" in out, out
+    assert f"warning: the student ids {', '.join(map(repr, sorted([nfc, nfd])))} look alike" in out, out
+    assert out.count("warning:") == 2

@@ -118,6 +118,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  skipped (no student id in the name): {name}")
             for name, why in got.refused:
                 print(f"  refused {name!r}: {why}")
+            for group in got.lookalikes:
+                print(f"  warning: the student ids {', '.join(map(repr, group))} look alike (case, accents "
+                      f"or letters of another script); they were collected as {len(group)} students: check")
             return 0
         root = course.find_root(args.root)
         if args.command == "notebooks":

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -470,6 +471,32 @@ class Collected:
     students: list[str]           # student folders now in submitted/
     unmatched: list[str]          # notebooks whose name gives no student id (nbgrader's rule)
     refused: list[tuple[str, str]]  # (entry, why) never given to nbgrader
+    lookalikes: list[tuple[str, ...]] = ()  # student ids that read the same: collected apart, named
+
+
+MAX_NAME_BYTES = 255    # a file name (one path component) on Linux's file systems
+MAX_PATH_BYTES = 4000   # a whole path, below PATH_MAX (4096)
+
+# Letters of other scripts drawn like Latin ones (Unicode's confusables for ids, the few
+# that matter in names), so that "Bоb" with a Cyrillic о and "Bob" are seen as one.
+_CONFUSABLE = str.maketrans({
+    "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "і": "i", "ј": "j",  # Cyrillic
+    "ѕ": "s", "ԁ": "d", "ԛ": "q", "ԝ": "w", "ӏ": "l",
+    "ο": "o", "α": "a", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "ρ": "p", "τ": "t", "υ": "u",  # Greek
+    "χ": "x"})
+
+
+def lookalike_key(student: str) -> str:
+    """What a reader sees of a student id: NFKC form (NFC and NFD alike), case folded,
+    look-alike letters of other scripts mapped to Latin."""
+    return unicodedata.normalize("NFKC", student).casefold().translate(_CONFUSABLE)
+
+
+def lookalike_groups(students: list[str]) -> list[tuple[str, ...]]:
+    groups: dict[str, list[str]] = {}
+    for s in students:
+        groups.setdefault(lookalike_key(s), []).append(s)
+    return [tuple(sorted(g)) for g in groups.values() if len(g) > 1]
 
 
 def _zip_entry_problem(info, pattern: str, where: str, seen: dict) -> tuple[str | None, tuple | None]:
@@ -487,6 +514,11 @@ def _zip_entry_problem(info, pattern: str, where: str, seen: dict) -> tuple[str 
         return "'..' or '.' in its path", None
     if any(ord(c) < 32 or ord(c) == 127 for c in name):
         return "a control character in its name", None
+    longest = max(len(part.encode("utf-8", "surrogatepass")) for part in name.split("/"))
+    if longest > MAX_NAME_BYTES:  # ENAMETOOLONG when extracted: refused alone, never the whole export
+        return f"a name of {longest} bytes, more than a file system allows ({MAX_NAME_BYTES})", None
+    if len(f"{where}/{name}".encode("utf-8", "surrogatepass")) > MAX_PATH_BYTES:
+        return f"a path longer than {MAX_PATH_BYTES} bytes once extracted", None
     if stat.S_ISLNK(mode):
         return "a symbolic link", None
     if mode and stat.S_IFMT(mode) and not stat.S_ISREG(mode):
@@ -584,7 +616,7 @@ def collect_zip(assignment: str, archive: Path, course_dir: Path, pattern: str =
             if path.exists() and not path.is_symlink():
                 path.chmod(mode)
     after = sorted(p.name for p in submitted.iterdir()) if submitted.is_dir() else []
-    return Collected(after, [Path(f).name for f in skipped], refused)
+    return Collected(after, [Path(f).name for f in skipped], refused, lookalike_groups(after))
 
 
 def write_lms_csv(path: Path, results: list, assignment: str) -> Path:
