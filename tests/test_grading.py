@@ -126,6 +126,20 @@ def test_a_failing_hidden_case_names_its_inputs(graded, i, assignment, name, mis
             assert re.search(rf"\b{k}=[^,)]", message), (k, message)
 
 
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_a_cascade_is_noted_once_and_names_one_place_to_start(graded, assignment):
+    """Issue 23, item 13: the check's "Note: ... uses ..." and the grader's "(note: ...)"
+    never both; a note that says "fix X first" never stands beside "start from the first
+    differing index above"."""
+    course_dir, scores = graded[assignment]
+    for student in scores:
+        result = json.loads((course_dir / "autograded" / student / assignment / "result.json").read_text())
+        for c in result["cells"]:
+            m = c["message"]
+            assert not ("Note: " in m and "(note: " in m), m
+            assert not ("first, then run this check again" in m and "start from the first differing index" in m), m
+
+
 @pytest.mark.parametrize("i,assignment,name,mistake", [(i, a, f, m) for i, (a, f, m, _) in enumerate(WRONG)],
                          ids=[f"{a} {f}: {m}" for a, f, m, _ in WRONG])
 def test_a_catalogued_mistake_is_diagnosed_as_itself_in_results_and_feedback(graded, i, assignment, name, mistake):

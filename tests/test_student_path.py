@@ -381,3 +381,19 @@ def test_every_exercise_states_the_rules_its_checks_enforce(assignment):
     assert "float32 arithmetic anywhere inside" in intro
     if assignment != "06-optimizers":  # a step may update theta and its state in place, as torch.optim
         assert "Leave your arguments unchanged, arrays inside a list or dict argument included" in intro
+
+
+def test_an_argument_changed_by_the_function_a_function_calls_says_where_to_look():
+    """Issue 23, item 13: lstm_cell_forward overwrites c_prev; lstm_forward, which passes
+    c_0 on to it, is told that the change may be made there, and its note names it."""
+    solution = course.solution_code(ROOT, "03-lstm")["lstm_cell_forward"]
+    mutating = solution.replace("    return gate_o * np.tanh(c_new), c_new",
+                                "    c_prev[...] = c_new\n    return gate_o * np.tanh(c_prev), c_prev.copy()")
+    assert mutating != solution
+    ns = load_functions("03-lstm", {"lstm_cell_forward": mutating})
+    own = failure("lstm_cell_forward", ns["lstm_cell_forward"])
+    assert "lstm_cell_forward changed its argument c_prev in place" in own
+    downstream = failure("lstm_forward", ns["lstm_forward"])
+    assert "lstm_forward changed its argument c_0 in place" in downstream
+    assert "If lstm_forward passes it on to lstm_cell_forward, the change may be made there" in downstream
+    assert "Note: lstm_forward uses lstm_cell_forward" in downstream

@@ -180,7 +180,7 @@ def note_cascades(cells: list[dict]) -> None:
         if fn not in failed:
             continue
         upstream = [u for u in upstream_of(fn) if u in failed]
-        if upstream:
+        if upstream and f"Note: {fn} uses " not in c["message"]:  # the check's own note says it already
             one = len(upstream) == 1
             c["message"] += (f" (note: {fn} uses {' and '.join(upstream)}, which fail{'s' if one else ''} "
                              f"{'its' if one else 'their'} own check: this may be the same mistake counted again)")

@@ -179,12 +179,14 @@ def _call(fn, case: Case, spec: Spec):
     changed = [names[i] + where for i, (b, a) in enumerate(zip(before, args)) for where in _changed(b, a)]
     if changed:
         which = ", ".join(changed)
+        inside = (f" (If {spec.name} passes it on to {' or '.join(spec.uses)}, the change may be made "
+                  f"there: check that function first.)") if spec.uses else ""
         raise MutatedArgument(
             f"{spec.name} changed its argument{'s' if len(changed) > 1 else ''} {which} in place. "
             f"A function must leave its inputs as they were, because its caller still uses them: "
             f"an in-place operation on an argument (x += ..., x[...] = ..., x **= 2, np.add(..., "
             f"out=x)) changes the caller's array. Make a new array instead (b = b_ih + b_hh, not "
-            f"b = b_ih; b += b_hh), or copy first (x = x.copy()).")
+            f"b = b_ih; b += b_hh), or copy first (x = x.copy()).{inside}")
     return result, notes
 
 
@@ -311,8 +313,10 @@ def check(name: str, fn, hidden_seed: int | None = None, hidden: bool = False) -
         _passed[name] = not run.failures
     if run.failures:
         more = f"\n({len(run.failures)} of {len(cases)} {kind} cases fail)" if len(run.failures) > 1 else ""
-        diagnosis = "\n" + describe(run.mistake, name, run.values_differ) if run.diagnosable else ""
-        raise CheckFailed(run.failures[0] + more + diagnosis + cascade_note(name)) from None
+        note = cascade_note(name)
+        diagnosis = "\n" + describe(run.mistake, name, run.values_differ, upstream=bool(note)) \
+            if run.diagnosable else ""
+        raise CheckFailed(run.failures[0] + more + diagnosis + note) from None
     if any(c.expected is None for c in cases):
         print(f"recorded: {name} ran on all {len(cases)} {kind} cases; its outputs are compared with "
               f"{spec.matches} outside this notebook")

@@ -37,10 +37,14 @@ def diagnose(spec: Spec, failures: list[tuple[dict[str, list], object]]) -> Mist
     return None
 
 
-def describe(m: MistakeInfo | None, function: str, values_differ: bool = True) -> str:
+def describe(m: MistakeInfo | None, function: str, values_differ: bool = True, upstream: bool = False) -> str:
     """The diagnosis line under a failed check. `values_differ`: every failure is a
-    wrong value (it has a first differing index), not a wrong shape, type or dtype."""
+    wrong value (it has a first differing index), not a wrong shape, type or dtype.
+    `upstream`: a function this one uses fails its own check; the note that follows says
+    to fix that one first, so this line gives no other place to start."""
     if m is None:
+        if upstream:
+            return f"It matches none of the known mistakes of {function}."
         where = "start from the first differing index above" if values_differ else \
             "start from what the message above names (a shape, a type or a dtype)"
         return f"It matches none of the known mistakes of {function}; {where}."
