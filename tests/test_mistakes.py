@@ -64,6 +64,7 @@ def test_a_known_mistake_is_named_in_the_public_check_and_nothing_else_is(assign
         check(name, ns[name])
     message = str(info.value)
     catalogued = {m.key: m for m in chapters.mistakes_for(name)}
+    key = key.split("@")[0]  # "mistake@variant": another way of writing the same mistake
     if key in catalogued:
         assert f'This looks like a known mistake, "{catalogued[key].title}"' in message
         assert catalogued[key].explanation in message

@@ -1401,6 +1401,10 @@ def scale_splits(u_train, u_val, u_test):
 def rmse_mae(Y_hat, Y):
     return float(np.sqrt(np.mean((Y_hat - Y) ** 2))), float(np.mean(Y - Y_hat))
 """,
+            "mae-signed-mean@other-sign": """
+def rmse_mae(Y_hat, Y):
+    return float(np.sqrt(np.mean((Y_hat - Y) ** 2))), float(np.mean(Y_hat - Y))
+""",
             "mse-not-rmse": """
 def rmse_mae(Y_hat, Y):
     return float(np.mean((Y_hat - Y) ** 2)), float(np.mean(np.abs(Y_hat - Y)))
@@ -1460,6 +1464,7 @@ DEPENDS = {
 
 
 def cases():
-    """(assignment, function, mistake, source) for every wrong implementation."""
-    return [(a, f, m, src.strip() + "\n")
+    """(assignment, function, mistake, source) for every wrong implementation. A key
+    "mistake@variant" is a second way of writing the same mistake: diagnosed as it."""
+    return [(a, f, m.split("@")[0], src.strip() + "\n")
             for a, fns in WRONG.items() for f, ms in fns.items() for m, src in ms.items()]

@@ -254,6 +254,7 @@ register(GradedFunction(
     name="rmse_mae", assignment=ASSIGNMENT, inputs=("Y_hat", "Y"), outputs=("rmse", "mae"),
     make_inputs=_error_inputs, reference=_error_reference,
     matches="torch.sqrt(mse_loss) and l1_loss", n_public=len(_ERROR_SHAPES), n_hidden=4,
+    diagnose_with=adapters.signed_mae,  # the signed mean either way round (Y - Y_hat, Y_hat - Y)
 ))
 
 

@@ -219,3 +219,18 @@ def split_order(inputs, actual):
             and np.array_equal(np.sort(joined), np.sort(u)) and not np.array_equal(joined, u[::-1]):
         return "shuffled-split"
     return None
+
+
+def signed_mae(inputs, actual):
+    """'mae-signed-mean' whichever way the residual is taken: a right RMSE beside a mean of
+    signed residuals, mean(Y - Y_hat) (the mistake's own outputs) or mean(Y_hat - Y)."""
+    try:
+        rmse, mae = (float(np.asarray(a, dtype=np.float64)) for a in actual)
+        e = np.asarray(inputs["Y_hat"], dtype=np.float64) - np.asarray(inputs["Y"], dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    signed = float(e.mean())
+    if np.isclose(rmse, np.sqrt(np.mean(e ** 2)), rtol=1e-9, atol=1e-10) \
+            and np.isclose(abs(mae), abs(signed), rtol=1e-9, atol=1e-10) and not np.isclose(mae, np.abs(e).mean()):
+        return "mae-signed-mean"
+    return None
