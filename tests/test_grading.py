@@ -289,7 +289,7 @@ def test_float32_arithmetic_gets_the_same_grade_under_every_hidden_seed(tmp_path
     hidden seed). The comparison is float64-grade, so float32 arithmetic fails every time
     (and every exercise says so: test_student_path)."""
     fn, source = FLOAT32_INSIDE[assignment]
-    subs = {f"copy{i}": make_submission(assignment, {fn: source.format(i=i)}) for i in range(8)}
+    subs = {f"copy{i}": make_submission(assignment, {fn: source.replace("{i}", str(i))}) for i in range(8)}
     scores = grade_class(tmp_path, assignment, subs)
     points = {student: _function_points(s, fn) for student, s in scores.items()}
     assert set(points.values()) == {(0, points["copy0"][1])}, points
