@@ -124,6 +124,7 @@ def test_a_failing_hidden_case_names_its_inputs(graded, i, assignment, name, mis
         assert re.search(rf"hidden case \d+:? \({first}[:=]", message), message
         for k in settings:  # a setting by its value (mode='LSTM'), never as a shape "()"
             assert re.search(rf"\b{k}=[^,)]", message), (k, message)
+        assert not re.search(r"expected -?\d+\.\d", message), message  # never a hidden reference value
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

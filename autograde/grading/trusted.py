@@ -60,8 +60,6 @@ def rescore(records: list[Record], seeds: dict[str, int]) -> list[Verdict]:
         expected, mistake_outputs, inputs = cases[rec.index]
         if rec.outputs is None:
             passed, message, structural = False, f"raised {rec.error}", True
-            if rec.kind == "hidden":
-                message = f"({describe_inputs(inputs)}) {message}"
         else:
             if len(rec.outputs) != len(spec.outputs):
                 verdicts.append(Verdict(rec.function, rec.kind, rec.index, False, rec.kernel_passed,
@@ -72,13 +70,13 @@ def rescore(records: list[Record], seeds: dict[str, int]) -> list[Verdict]:
                 actual = int(actual)
             mismatch = spec.spec().compare(inputs, expected, actual, reveal=rec.kind == "public")
             passed, message, structural = mismatch is None, (mismatch.message if mismatch else None), False
-            if mismatch is not None and rec.kind == "hidden":  # which case: its inputs' shapes and settings
-                message = f"({describe_inputs(inputs)}) {message}"
             if not passed:
                 if isinstance(mistake_outputs, tuple):  # a hidden case: computed now it is needed
                     name, seed, i = mistake_outputs
                     mistake_outputs = hidden_mistakes(name, seed)[i]
                 failing.setdefault(key, []).append((mistake_outputs, actual, inputs))
+        if not passed and rec.kind == "hidden":  # which case: its inputs' shapes and settings
+            message = f"({describe_inputs(inputs)}) {message}"
         verdicts.append(Verdict(rec.function, rec.kind, rec.index, passed, rec.kernel_passed, message,
                                 structural=structural))
     found = {key: diagnose(chapters.get(key[0]).spec(), cases) for key, cases in failing.items()}
