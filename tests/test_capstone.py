@@ -1,6 +1,6 @@
 """Chapter 7's exercise: the one assignment whose sandbox may import PyTorch, and a
-forecast graded on a series the student never sees, judged against persistence by the
-trusted process. Hostile submissions here are graded by the real `rnn-course grade`."""
+forecast graded on a series the student never sees, judged against the best simple
+forecast by the trusted process. Hostile submissions here are graded by the real `rnn-course grade`."""
 import json
 import subprocess
 
@@ -40,22 +40,66 @@ def test_the_check_of_the_leak_finder_above_fails_when_a_target_is_given(tmp_pat
     assert np.isin(case["targets"], given).all()
 
 
+def _least_squares_ar(case, w=32):
+    """A linear AR on the window's w values, fitted by least squares on u_train alone."""
+    z, k = case["u_train"], case["k"]
+    X = np.stack([z[i:i + w] for i in range(len(z) - w - k + 1)])
+    Y = np.stack([z[i + w:i + w + k] for i in range(len(z) - w - k + 1)])
+    A = np.linalg.lstsq(np.c_[X, np.ones(len(X))], Y, rcond=None)[0]
+    return np.c_[case["windows"][:, -w:], np.ones(len(case["windows"]))] @ A
+
+
+def _untrained(case):
+    """Forecasts that learn nothing from u_train, as a student might try them (issue 23,
+    item 10): extrapolations of the last values, persistence, seasonal naive, means."""
+    W, k = case["windows"], case["k"]
+    last, h = W[:, -1:], np.arange(1, k + 1)
+    P = adapters.season_of(case["u_train"], W.shape[1])
+    out = {f"last step x {c}": last + c * (last - W[:, -2:-1]) * h for c in (0.1, 0.3, 0.6, 0.9, 1.5)}
+    out.update({
+        "mean step over 3": last + (last - W[:, -4:-3]) / 3 * h,
+        "drift over the window": last + (last - W[:, :1]) / (W.shape[1] - 1) * h,
+        "persistence": np.repeat(last, k, axis=1),
+        "seasonal naive": W[:, W.shape[1] - P:W.shape[1] - P + k],
+        "seasonal naive, season 20": W[:, -20:-20 + k],
+        "training mean": np.full(W[:, :k].shape, case["u_train"].mean()),
+        "window mean": np.repeat(W.mean(axis=1, keepdims=True), k, axis=1),
+        "mean of last 4": np.repeat(W[:, -4:].mean(axis=1, keepdims=True), k, axis=1),
+    })
+    return out
+
+
+@pytest.mark.slow
+def test_over_200_hidden_seeds_every_untrained_rule_fails_and_a_fitted_ar_passes():
+    """The bar (0.9 x the best simple forecast's RMSE) on both hidden cases of 200 seeds:
+    a least-squares AR on the window passes every case, each untrained rule fails every
+    case, so none keeps the forecast's points under any seed."""
+    spec = chapters.get("forecast").spec()
+    passed: dict[str, int] = {}
+    ar_failed = []
+    for seed in range(200):
+        for i, case in enumerate(references.hidden_inputs("forecast", seed)):
+            target = [case["targets"]]
+            if spec.compare(case, target, _least_squares_ar(case)) is not None:
+                ar_failed.append((seed, i))
+            for name, forecast in _untrained(case).items():
+                if spec.compare(case, target, forecast) is None:
+                    passed[name] = passed.get(name, 0) + 1
+    assert not ar_failed, f"the fitted AR fails {len(ar_failed)} cases, e.g. {ar_failed[:3]}"
+    assert not passed, f"untrained rules pass some hidden cases: {passed}"
+
+
 def test_the_judge_passes_a_real_forecast_and_fails_the_mean_persistence_and_the_window_mean():
     fn = chapters.get("forecast")
     spec = fn.spec()
     for case in fn.cases(31337, 3):
         targets = case["targets"]
-        # a linear AR fitted by least squares on u_train alone: a real model
-        z, w, k = case["u_train"], 32, case["k"]
-        X = np.stack([z[i:i + w] for i in range(len(z) - w - k + 1)])
-        Y = np.stack([z[i + w:i + w + k] for i in range(len(z) - w - k + 1)])
-        A = np.linalg.lstsq(np.c_[X, np.ones(len(X))], Y, rcond=None)[0]
-        Y_hat = np.c_[case["windows"], np.ones(len(targets))] @ A
+        Y_hat = _least_squares_ar(case)  # a real model
         assert spec.compare(case, [targets], Y_hat) is None
         for key in ("training-mean", "persistence", "window-mean"):
             wrong = chapters.known_mistake("forecast", key).outputs(case)[0]
             mismatch = spec.compare(case, [targets], wrong)
-            assert mismatch is not None and "persistence's is" in mismatch.message, key
+            assert mismatch is not None and "the best simple forecast here" in mismatch.message, key
         # the wrong shape is refused, not judged
         assert spec.compare(case, [targets], Y_hat[:, :1]).kind == "shape"
 
@@ -217,7 +261,7 @@ def test_the_training_mean_loses_the_beats_persistence_points_and_is_told_why(ho
     assert scores["probe"]["test_forecast_hidden"] == (0.0, 3.0)
     cell = next(c for c in _result(course_dir, "probe")["cells"] if c["grade_id"] == "test_forecast_hidden")
     assert cell["diagnosis"] == "training-mean"
-    assert "persistence's is" in cell["message"]
+    assert "the best simple forecast here" in cell["message"] and "persistence: " in cell["message"]
 
 
 @pytest.mark.slow

@@ -83,11 +83,24 @@ def hostile_notebook():
     return nb
 
 
+# Issue 23, item 7: five markdown cells of one 4,000-term formula each (took the class's
+# feedback step from 53 s to 131 s), and one small formula that is typeset.
+BIG_FORMULA = " + ".join(f"x_{{{i}}}" for i in range(4000))
+
+
+def tex_bomb():
+    nb = make_submission(A)
+    for _ in range(5):
+        nb.cells.insert(1, nbformat.v4.new_markdown_cell(f"$${BIG_FORMULA}$$"))
+    nb.cells.insert(1, nbformat.v4.new_markdown_cell("A small one: $h_t = \\tanh(a_t)$."))
+    return nb
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     course_dir = tmp_path_factory.mktemp("hostile")
     submitted = course_dir / "submitted"
-    for student, nb in {HOSTILE: hostile_notebook(), "zoe": make_submission(A)}.items():
+    for student, nb in {HOSTILE: hostile_notebook(), "zoe": make_submission(A), "tex": tex_bomb()}.items():
         (submitted / student / A).mkdir(parents=True)
         nbformat.write(nb, submitted / student / A / f"{A}.ipynb")
     # A hostile student id whose submission is flagged, with a hostile file name in its message.
@@ -300,3 +313,57 @@ def test_tex_cannot_smuggle_markup_into_feedback():
 
     html_ = safe_markdown(r"$\text{<script>alert(1)</script>}$ and $\text{<img src=x onerror=alert(1)>}$")
     assert "<script" not in html_ and "<img" not in html_ and "&lt;script&gt;" in html_
+
+
+def test_a_tex_bomb_is_shown_as_text_and_small_formulas_are_still_typeset(graded):
+    course_dir, results = graded
+    page = feedback_page(course_dir, "tex").read_text(encoding="utf-8")
+    assert "shown as TeX, not typeset" in page
+    assert page.count("x_{3999}") == 5 and "<math" in page  # the big ones as text, the small one as MathML
+    assert results["tex"].score == results["zoe"].score
+
+
+def test_typesetting_is_bounded_per_formula_cell_and_notebook(monkeypatch):
+    import latex2mathml.converter
+
+    from autograde.grading import feedback
+
+    converted = []
+    original = latex2mathml.converter.convert
+    monkeypatch.setattr(latex2mathml.converter, "convert", lambda tex, **k: converted.append(len(tex)) or
+                        original(tex, **k))
+    budget = [feedback.MAX_TEX_PER_NOTEBOOK, 0]
+    feedback.safe_markdown(f"$${BIG_FORMULA}$$", budget)
+    assert converted == [] and budget[1] == 1
+    medium = "+".join(["a"] * 900)  # 1,799 characters: under the formula cap
+    for _ in range(40):
+        feedback.safe_markdown(" ".join(f"${medium}$" for _ in range(6)), budget)
+    assert sum(converted) <= feedback.MAX_TEX_PER_NOTEBOOK
+    assert max(converted) <= feedback.MAX_FORMULA and len(converted) >= 4 * 4
+
+
+def test_a_page_that_never_finishes_costs_only_its_student(graded, tmp_path):
+    """Issue 23, item 16: each page is made in its own bounded step. A page whose notebook
+    hangs its reader (a named pipe in place of zoe's executed notebook) is stopped after
+    the page's time limit; zoe gets the plain page and is listed, the next page is made."""
+    import os
+
+    from autograde.grading.pages import Pages
+
+    course_dir, results = graded
+    copy = tmp_path / "course"
+    shutil.copytree(course_dir, copy, symlinks=True)
+    shutil.rmtree(copy / "autograded" / LEFTOVER)
+    executed = copy / "autograded" / "zoe" / A / f"{A}.ipynb"
+    executed.unlink()
+    os.mkfifo(executed)
+    pages = Pages(copy, A, copy / "gradebook.db", seconds=5)
+    for student in ("zoe", HOSTILE):
+        pages.submit(student)
+    failed = course._feedback(A, copy, copy / "gradebook.db", None, [results["zoe"], results[HOSTILE]], pages)
+    assert failed == ["zoe"] and pages.made == [HOSTILE]
+    record = json.loads((copy / "feedback" / f"{A}-failed.json").read_text())
+    assert record == {"zoe": "making the page took longer than 5 s; it was stopped"}
+    page = feedback_page(copy, "zoe").read_text(encoding="utf-8")
+    assert "could not be made" in page and f"Score: {results['zoe'].score:g}" in page
+    assert "Grading notes" in feedback_page(copy, HOSTILE).read_text(encoding="utf-8")

@@ -97,3 +97,31 @@ def test_an_exception_is_reported_without_a_diagnosis():
     with pytest.raises(CheckFailed) as info:
         check("rnn_cell", lambda *a: 1 / 0)
     assert "ZeroDivisionError" in str(info.value) and "known mistake" not in str(info.value)
+
+
+def test_an_in_place_change_does_not_hide_a_known_mistake():
+    """Issue 23, item 14: both are reported, the in-place change first."""
+    ns = load_functions("01-rnn-basics", {"rnn_cell": """
+def rnn_cell(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
+    b = b_ih
+    b += b_hh
+    return x_t @ W_ih.T + h_prev @ W_hh.T + b
+"""})
+    with pytest.raises(CheckFailed) as info:
+        check("rnn_cell", ns["rnn_cell"])
+    message = str(info.value)
+    title = next(m.title for m in chapters.mistakes_for("rnn_cell") if m.key == "no-tanh")
+    assert "changed its argument b_ih in place" in message
+    assert message.index("in place") < message.index(f'This looks like a known mistake, "{title}"')
+
+
+def test_an_in_place_change_with_right_values_names_no_mistake():
+    ns = load_functions("01-rnn-basics", {"rnn_cell": """
+def rnn_cell(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
+    b = b_ih
+    b += b_hh
+    return np.tanh(x_t @ W_ih.T + h_prev @ W_hh.T + b)
+"""})
+    with pytest.raises(CheckFailed) as info:
+        check("rnn_cell", ns["rnn_cell"])
+    assert "in place" in str(info.value) and "known mistake" not in str(info.value)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import html
 import json
+import re
 import socket
 import sqlite3
 import threading
@@ -128,6 +129,23 @@ meta = {"function": "rnn_cell", "kind": "hidden", "index": 10**12, "error": None
 np.savez(os.path.join(folder, "huge.npz"), meta=np.asarray(json.dumps(meta)))
 for i in range(3000):
     open(os.path.join(folder, f"junk{i}.npz"), "wb").write(b"not a zip")
+'''
+
+# Issue 23, item 6: records of 17 KB that unpack to 15 MiB arrays of bytes each (dtype S1),
+# which the trusted process used to unpack and convert to floats (minutes, GiBs); and ten
+# of 3 MiB each, under the record's cap, refused by their dtype.
+RECORD_BOMBS = '''
+import io, os, json, zipfile
+folder = os.environ["AUTOGRADE_RECORD"]
+os.makedirs(folder, exist_ok=True)
+meta = {"function": "rnn_cell", "kind": "hidden", "index": 0, "error": None, "kernel_passed": True,
+        "n_outputs": 1}
+for i in range(20):
+    with zipfile.ZipFile(os.path.join(folder, f"bomb{i}.npz"), "w", zipfile.ZIP_DEFLATED) as z:
+        buf = io.BytesIO(); np.save(buf, np.asarray(json.dumps(meta))); z.writestr("meta.npy", buf.getvalue())
+        size = (15 if i < 10 else 3) << 20
+        buf = io.BytesIO(); np.save(buf, np.zeros(size, dtype="S1")); z.writestr("out0.npy", buf.getvalue())
+print("bombs", sum(os.path.getsize(os.path.join(folder, f"bomb{i}.npz")) for i in range(20)))
 '''
 
 # Keeps replacing the files the grader reads back with named pipes, until the end.
@@ -356,6 +374,7 @@ for path in [{str(course_dir / "gradebook.db")!r}, {str(course_dir / "PWNED")!r}
     subs["forges_frames"] = extra_cell(solved(rnn_cell=WRONG_CELL), FORGE_FRAMES, after="imports")
     subs["reads_runner_memory"] = extra_cell(good, READ_RUNNER_MEMORY, after="imports")
     subs["huge_records"] = extra_cell(good, HUGE_RECORDS)
+    subs["record_bombs"] = extra_cell(good, RECORD_BOMBS)
     subs["named_pipes"] = extra_cell(good, NAMED_PIPES)
     subs["exhausts_fds"] = extra_cell(good, EXHAUST_FDS, after="imports")
     subs["fills_disk"] = extra_cell(good, FILL_DISK, after="imports")
@@ -374,6 +393,8 @@ for path in [{str(course_dir / "gradebook.db")!r}, {str(course_dir / "PWNED")!r}
     cell_of(meta, "test_rnn_cell_public").metadata.nbgrader["points"] = 100
     cell_of(meta, "test_rnn_forward_hidden").metadata.nbgrader["grade"] = False
     subs["edits_metadata"] = meta
+    # Issue 23, item 15: the instructor grades the solution notebook itself (source metadata)
+    subs["instructors_solution"] = nbformat.read(ROOT / "solutions" / A / f"{A}.ipynb", as_version=4)
     retyped = solved()
     cell_of(retyped, "test_jordan_step_public").cell_type = "markdown"
     cell_of(retyped, "test_jordan_step_public").pop("outputs", None)
@@ -484,8 +505,19 @@ def test_a_kernel_crash_keeps_the_points_of_the_tests_that_ran(graded, student):
     r = graded[1][student]
     assert points(r) == POINTS["rnn_cell"] + POINTS["rnn_forward"] + POINTS["jordan_step"]
     assert "crash" in r.flags
-    assert any("the kernel died while running" in m for m in r.messages)
+    # Issue 23, item 9: the message names the cause, and the cell that caused it
+    cell = re.escape(_extra_cell_name(graded[0], student))
+    if student == "jams_the_pipe":
+        assert any(re.match(f"{cell} wrote bytes into the grader's message pipe", m) for m in r.messages), r.messages
+        assert not any("did not stop when interrupted" in m or "kernel died" in m for m in r.messages)
+    else:
+        assert any(re.match(f"the kernel died while running {cell} ", m) for m in r.messages), r.messages
     assert all(c["message"].startswith("did not run") for c in r.cells if c["points"] < c["max_points"])
+
+
+def _extra_cell_name(course_dir, student):
+    """How messages name the one cell the fixture added after many_to_one."""
+    return "your cell after many_to_one"
 
 
 def test_a_notebook_that_kills_its_runner_keeps_the_points_of_the_tests_that_ran(graded):
@@ -589,9 +621,35 @@ def test_edited_test_cells_are_restored_and_reported(graded):
 def test_edited_metadata_is_reported_and_the_instructors_points_count(graded):
     r = graded[1]["edits_metadata"]
     assert "suspected tampering" in r.flags
-    assert any("metadata of cell test_rnn_cell_public was edited" in m for m in r.messages)
+    assert any("metadata of cells test_rnn_cell_public and" in m for m in r.messages)
     assert r.max_score == FULL
     assert points(r, "rnn_forward") == 0  # its hidden test still ran: rnn_cell is wrong
+
+
+def test_the_instructors_solution_notebook_is_not_taken_for_tampering(graded):
+    r = graded[1]["instructors_solution"]
+    assert (r.score, r.flags) == (FULL, []), r.messages
+    assert any("metadata of the instructor's source notebook" in m for m in r.messages)
+    assert not any("tampering" in m for m in r.messages)
+
+
+def test_metadata_edits_are_one_flag_naming_the_cells(graded):
+    r = graded[1]["edits_metadata"]
+    flags = [m for m in r.messages if "metadata of" in m]
+    assert flags == ["suspected tampering: the nbgrader metadata of cells test_rnn_cell_public and "
+                     "test_rnn_forward_hidden was edited"]
+
+
+def test_the_class_report_never_cuts_a_message_mid_word():
+    from autograde.grading.report import whole_messages
+
+    messages = [f"suspected tampering: the nbgrader metadata of cell test_{i} was edited" for i in range(23)]
+    text = whole_messages(messages)
+    shown = text.split(" | ")
+    assert shown[-1] == f"and {23 - len(shown) + 1} more (see the student's feedback)"
+    assert all(m in messages for m in shown[:-1]) and len(text) < 500
+    long = whole_messages(["word " * 200])
+    assert long.endswith(" …") and all(w == "word" for w in long[:-2].split())
 
 
 def test_a_changed_cell_type_is_reported_and_the_test_still_runs(graded):
@@ -877,6 +935,17 @@ def test_bounded_records_a_malformed_record_costs_only_its_submission(graded):
     assert r.seconds["wall"] < 60
 
 
+def test_record_bombs_are_refused_unread_and_cost_only_their_case(graded):
+    r = graded[1]["record_bombs"]
+    assert "bombs" in text_of(executed(graded[0], "record_bombs"))
+    bombed = [c for c in r.cells if c["grade_id"] == "test_rnn_cell_hidden"]
+    assert bombed and "as an array of dtype |S1 (not numbers)" in bombed[0]["message"], bombed
+    assert any("10 malformed record(s) were ignored" in m and "too large when unpacked" in m for m in r.messages)
+    assert points(r, "rnn_cell") < POINTS["rnn_cell"]  # its own hidden case: it wrote the bombs
+    assert all(c["points"] == c["max_points"] for c in r.cells if function_of(c["grade_id"]) != "rnn_cell")
+    assert r.seconds["wall"] < 60
+
+
 def test_named_pipes_left_by_the_sandbox_never_hang_the_grader(graded):
     course_dir, results = graded
     r = results["named_pipes"]  # the fixture finished: nothing blocked
@@ -907,13 +976,16 @@ def test_a_wall_limit_kill_is_reported_as_a_timeout_and_stale_scratch_is_cleaned
     course_dir = tmp_path / "course"
     folder = course_dir / "submitted" / "slow" / A
     folder.mkdir(parents=True)
-    nb = solved()
-    for _ in range(6):
-        nb = extra_cell(nb, "import time\ntime.sleep(3)", after="imports")
+    # A cell that ends before the wall limit, then a markdown cell, then the answer cell that
+    # is running when the wall limit stops the run: the message names that one (item 9).
+    nb = solved(rnn_cell=course.solution_code(ROOT, A)["rnn_cell"] + "\nimport time\ntime.sleep(8)")
+    nb = extra_cell(nb, "import time\ntime.sleep(6)", after="imports")
+    assert nb.cells[[c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells].index("imports") + 2] \
+        .cell_type == "markdown"
     nbformat.write(nb, folder / f"{A}.ipynb")
-    limits = sandbox.Limits(cell_timeout=5, wall_seconds=10)
+    limits = sandbox.Limits(cell_timeout=9, wall_seconds=10)
     r = course.grade(ROOT, A, course_dir, limits=limits, progress=False).results[0]
     assert "timeout" in r.flags and "crash" not in r.flags
-    assert any("stopped at the wall time limit (10 s)" in m for m in r.messages), r.messages
+    assert any("stopped at the wall time limit (10 s) while running rnn_cell;" in m for m in r.messages), r.messages
     assert all("kernel had died" not in c["message"] for c in r.cells)
     assert not stale.exists()

@@ -125,6 +125,19 @@ def many_to_one(X, h_0, W_ih, W_hh, b_ih, b_hh, W_hy, b_y):
 ''',
         },
         "rnn_param_count": {
+            # Issue 23, item 14: right one way, one direction's biases left out both ways; "one
+            # bias" gives the same count on the bidirectional cases but fails the one-way ones,
+            # which this passes, so it is not named.
+            "biases of the backward direction left out": '''
+def rnn_param_count(input_size, hidden_size, num_layers=1, bidirectional=False, bias=True):
+    directions = 2 if bidirectional else 1
+    total = 0
+    for layer in range(num_layers):
+        width = input_size if layer == 0 else directions * hidden_size
+        weights = hidden_size * width + hidden_size * hidden_size
+        total += directions * weights + (2 * hidden_size if bias else 0)
+    return total
+''',
             "one-bias": '''
 def rnn_param_count(input_size, hidden_size, num_layers=1, bidirectional=False, bias=True):
     directions = 2 if bidirectional else 1
@@ -1318,6 +1331,24 @@ def rnn_output_shapes(mode, T, B, D, H, num_layers, bidirectional, batch_first, 
     h_n = (num_layers * dirs, B, H_out)
     c_n = (num_layers * dirs, B, H if mode == "LSTM" else H_out)
     return output, h_n, c_n
+''',
+            "projection not doubled when bidirectional": '''
+def rnn_output_shapes(mode, T, B, D, H, num_layers, bidirectional, batch_first, proj_size):
+    dirs = 2 if bidirectional else 1
+    features = proj_size if mode == "LSTM" and proj_size > 0 else dirs * H
+    output = (B, T, features) if batch_first else (T, B, features)
+    H_out = proj_size if mode == "LSTM" and proj_size > 0 else H
+    h_n = (num_layers * dirs, B, H_out)
+    return output, h_n, ((num_layers * dirs, B, H) if mode == "LSTM" else None)
+''',
+            "layers counted up to two": '''
+def rnn_output_shapes(mode, T, B, D, H, num_layers, bidirectional, batch_first, proj_size):
+    dirs = 2 if bidirectional else 1
+    layers = min(num_layers, 2)
+    H_out = proj_size if mode == "LSTM" and proj_size > 0 else H
+    output = (B, T, dirs * H_out) if batch_first else (T, B, dirs * H_out)
+    h_n = (layers * dirs, B, H_out)
+    return output, h_n, ((layers * dirs, B, H) if mode == "LSTM" else None)
 ''',
             "output read as (B, T, ...) even without batch_first": '''
 def rnn_output_shapes(mode, T, B, D, H, num_layers, bidirectional, batch_first, proj_size):

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .registry import GradedFunction, mistake, register
+from .registry import GradedFunction, hidden_kind, mistake, register
+from .torchref import GENERAL, SHAPE_KINDS, distinct_sizes, shape_kind_of
 from .torchref import rnn_with_weights, rnn_weights
 from .torchref import tensor as _torch
 
@@ -22,6 +23,8 @@ _SHAPES = [(5, 3, 4, 6, 2), (1, 2, 3, 5, 3), (7, 1, 2, 3, 4)]
 def _shape(rng: np.random.Generator, index: int) -> tuple[int, int, int, int, int]:
     if index < len(_SHAPES):
         return _SHAPES[index]
+    if hidden_kind(SHAPE_KINDS, index, len(_SHAPES)) == GENERAL:
+        return distinct_sizes(rng, [2, 2, 2, 2, 2], [9, 5, 6, 8, 5])
     T, B, D, H, O = (int(v) for v in rng.integers([1, 1, 1, 1, 1], [9, 5, 6, 8, 5]))
     return T, B, D, H, O
 
@@ -53,6 +56,7 @@ def _cell_reference(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
 
 register(GradedFunction(
     name="rnn_cell", assignment=ASSIGNMENT,
+    kinds=(GENERAL,), kind_of=shape_kind_of,
     inputs=("x_t", "h_prev", "W_ih", "W_hh", "b_ih", "b_hh"), outputs=("h_t",),
     make_inputs=_cell_inputs, reference=_cell_reference, matches="nn.RNN (one time step)",
 ))
@@ -71,6 +75,7 @@ def _forward_inputs(rng, index):
 
 register(GradedFunction(
     name="rnn_forward", assignment=ASSIGNMENT,
+    kinds=(GENERAL,), kind_of=shape_kind_of,
     inputs=("X", "h_0", "W_ih", "W_hh", "b_ih", "b_hh"), outputs=("output", "h_n"),
     make_inputs=_forward_inputs, reference=_run_rnn, matches="nn.RNN",
     uses=("rnn_cell",),
@@ -105,6 +110,7 @@ def _jordan_reference(x_t, y_prev, W_ih, W_yh, b_h, W_hy, b_y):
 
 register(GradedFunction(
     name="jordan_step", assignment=ASSIGNMENT,
+    kinds=(GENERAL,), kind_of=shape_kind_of,
     inputs=("x_t", "y_prev", "W_ih", "W_yh", "b_h", "W_hy", "b_y"), outputs=("h_t", "y_t"),
     make_inputs=_jordan_inputs, reference=_jordan_reference, matches="torch.nn.functional.linear and tanh",
 ))
@@ -131,6 +137,7 @@ def _many_to_one_reference(X, h_0, W_ih, W_hh, b_ih, b_hh, W_hy, b_y):
 
 register(GradedFunction(
     name="many_to_one", assignment=ASSIGNMENT,
+    kinds=(GENERAL,), kind_of=shape_kind_of,
     inputs=("X", "h_0", "W_ih", "W_hh", "b_ih", "b_hh", "W_hy", "b_y"), outputs=("y",),
     make_inputs=_many_to_one_inputs, reference=_many_to_one_reference, matches="nn.RNN followed by nn.Linear",
     uses=("rnn_forward",),
@@ -146,16 +153,24 @@ _COUNT_CASES = [
 ]
 
 
+# Hidden cases: every combination of (several layers?, bidirectional, bias), one each,
+# sizes drawn (input_size != hidden_size, so a layer reading the wrong width shows).
+_COUNT_KINDS = tuple((deep, bidirectional, bias) for deep in (True, False)
+                     for bidirectional in (True, False) for bias in (True, False))
+
+
+def _count_kind(case) -> tuple[bool, bool, bool]:
+    return case["num_layers"] > 1, case["bidirectional"], case["bias"]
+
+
 def _count_inputs(rng, index):
     if index < len(_COUNT_CASES):
         return dict(_COUNT_CASES[index])
-    return {
-        "input_size": int(rng.integers(1, 40)),
-        "hidden_size": int(rng.integers(1, 40)),
-        "num_layers": int(rng.integers(1, 5)),
-        "bidirectional": bool(index % 2),
-        "bias": bool(index % 3 != 2),
-    }
+    deep, bidirectional, bias = hidden_kind(_COUNT_KINDS, index, len(_COUNT_CASES))
+    input_size, hidden_size = distinct_sizes(rng, [1, 1], [40, 40])
+    return {"input_size": input_size, "hidden_size": hidden_size,
+            "num_layers": int(rng.integers(2, 5)) if deep else 1,
+            "bidirectional": bidirectional, "bias": bias}
 
 
 def _count_reference(input_size, hidden_size, num_layers, bidirectional, bias):
@@ -170,7 +185,8 @@ register(GradedFunction(
     name="rnn_param_count", assignment=ASSIGNMENT,
     inputs=("input_size", "hidden_size", "num_layers", "bidirectional", "bias"), outputs=("count",),
     make_inputs=_count_inputs, reference=_count_reference, matches="the parameters of nn.RNN",
-    n_hidden=6,
+    n_hidden=len(_COUNT_KINDS), kinds=tuple(map(str, _COUNT_KINDS)),
+    kind_of=lambda case: {str(_count_kind(case))} if case["input_size"] != case["hidden_size"] else set(),
 ))
 
 

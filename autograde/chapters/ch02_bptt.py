@@ -16,7 +16,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..kernel import adapters
-from .registry import GradedFunction, mistake, register
+from .registry import GradedFunction, hidden_kind, mistake, register
+from .torchref import GENERAL, SHAPE_KINDS, distinct_sizes, shape_kind_of
 from .torchref import rnn_with_weights as _torch_rnn
 from .torchref import rnn_weights
 from .torchref import tensor as _t
@@ -33,6 +34,8 @@ def _shape(rng: np.random.Generator, index: int) -> tuple[int, int, int, int, in
         return _SHAPES[index]
     # Hidden cases: at least two time steps and two hidden units, so that every mistake
     # in the recursion over time or in a transpose of W_hh changes the result.
+    if hidden_kind(SHAPE_KINDS, index, len(_SHAPES)) == GENERAL:
+        return distinct_sizes(rng, [2, 2, 2, 2, 2], [9, 5, 6, 8, 5])
     T, B, D, H, O = (int(v) for v in rng.integers([2, 1, 1, 2, 1], [9, 5, 6, 8, 5]))
     return T, B, D, H, O
 
@@ -93,6 +96,7 @@ def _cell_backward_reference(dh_t, x_t, h_prev, h_t, W_ih, W_hh):
 
 register(GradedFunction(
     name="rnn_cell_backward", assignment=ASSIGNMENT,
+    kinds=(GENERAL,), kind_of=shape_kind_of,
     inputs=("dh_t", "x_t", "h_prev", "h_t", "W_ih", "W_hh"),
     outputs=("dx_t", "dh_prev", "dW_ih", "dW_hh", "db"),
     make_inputs=_cell_backward_inputs, reference=_cell_backward_reference,
@@ -113,6 +117,7 @@ def _backward_inputs(rng, index):
 
 register(GradedFunction(
     name="rnn_backward", assignment=ASSIGNMENT,
+    kinds=(GENERAL,), kind_of=shape_kind_of,
     inputs=("d_output", "X", "h_0", "output", "W_ih", "W_hh"),
     outputs=("dX", "dh_0", "dW_ih", "dW_hh", "db"),
     make_inputs=_backward_inputs, reference=_sequence_grads,
@@ -136,7 +141,7 @@ def _numgrad_inputs(rng, index):
         B, n, k, m, wrt = _GRAD_SHAPES[index]
     else:
         B, n, k, m = (int(v) for v in rng.integers([1, 1, 2, 1], [6, 6, 6, 4]))
-        wrt = index % 2
+        wrt = hidden_kind((0, 1), index, len(_GRAD_SHAPES))
     return {"P": rng.normal(size=(B, n)), "W": rng.normal(scale=0.7, size=(k, n)),
             "b": rng.normal(scale=0.5, size=k), "V": rng.normal(size=(k, m)),
             "Y": rng.uniform(-1, 1, (B, m)), "wrt": wrt}
@@ -158,6 +163,7 @@ register(GradedFunction(
     make_inputs=_numgrad_inputs, reference=_numgrad_reference,
     matches="torch autograd (to centred-difference accuracy)",
     prepare=adapters.numgrad_loss_and_point,
+    kinds=("d/dW", "d/db"), kind_of=lambda case: {("d/dW", "d/db")[case["wrt"]]},
     # Centred differences with eps = 1e-6 agree with autograd to about 1e-9 here; a
     # one-sided (forward) difference is off by about eps * f''/2, 1e-7 or more.
     atol=2e-8, rtol=1e-8,
@@ -171,7 +177,7 @@ register(GradedFunction(
 
 def _clip_inputs(rng, index):
     _, _, D, H, _ = _shape(rng, index)
-    kind = index if index < 3 else index % 3
+    kind = index if index < 3 else hidden_kind(range(3), index, 3)
     scale = {0: 0.5, 1: 2.0, 2: 1e-3}[kind]
     grads = {"g_ih": rng.normal(scale=scale, size=(H, D)), "g_hh": rng.normal(scale=scale, size=(H, H)),
              "g_b": rng.normal(scale=scale, size=H)}
@@ -182,6 +188,16 @@ def _clip_inputs(rng, index):
 
 
 
+
+
+_CLIP_KINDS = ("not clipped", "clipped", "small gradients clipped")
+
+
+def _clip_kind_of(case) -> set[str]:
+    total = np.sqrt(sum(np.sum(np.square(case[k])) for k in ("g_ih", "g_hh", "g_b")))
+    if total <= case["max_norm"]:
+        return {_CLIP_KINDS[0]}
+    return {_CLIP_KINDS[2] if total < 0.1 else _CLIP_KINDS[1]}
 
 
 def _clip_reference(g_ih, g_hh, g_b, max_norm):
@@ -201,6 +217,7 @@ register(GradedFunction(
     make_inputs=_clip_inputs, reference=_clip_reference,
     matches="torch.nn.utils.clip_grad_norm_",
     prepare=adapters.clip_grads_list, unpack=adapters.clip_flatten,
+    kinds=_CLIP_KINDS, kind_of=_clip_kind_of,
 ))
 
 
@@ -236,6 +253,7 @@ def _tbptt_reference(X_chunk, Y_chunk, h_carry, W_ih, W_hh, b_ih, b_hh, W_hy, b_
 
 register(GradedFunction(
     name="tbptt_step", assignment=ASSIGNMENT,
+    kinds=(GENERAL,), kind_of=shape_kind_of,
     inputs=("X_chunk", "Y_chunk", "h_carry", "W_ih", "W_hh", "b_ih", "b_hh", "W_hy", "b_y", "lr"),
     outputs=("W_ih", "W_hh", "b_ih", "b_hh", "W_hy", "b_y", "h_next", "loss"),
     make_inputs=_tbptt_inputs, reference=_tbptt_reference,

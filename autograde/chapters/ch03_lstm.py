@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..kernel import adapters
-from .registry import GradedFunction, mistake, register
+from .registry import GradedFunction, hidden_kind, mistake, register
+from .torchref import GENERAL, SHAPE_KINDS, distinct_sizes, shape_kind_of
 from .torchref import tensor as _t
 from .torchref import packed_weights, sequence_shape, with_weights
 
@@ -74,6 +75,7 @@ def _cell_reference(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
 
 register(GradedFunction(
     name="lstm_cell_forward", assignment=ASSIGNMENT,
+    kinds=(GENERAL,), kind_of=shape_kind_of,
     inputs=("x_t", "h_prev", "c_prev", "W_ih", "W_hh", "b_ih", "b_hh"), outputs=("h_t", "c_t"),
     make_inputs=_cell_inputs, reference=_cell_reference, matches="nn.LSTM (one time step)",
 ))
@@ -89,6 +91,7 @@ def _forward_inputs(rng, index):
 
 register(GradedFunction(
     name="lstm_forward", assignment=ASSIGNMENT,
+    kinds=(GENERAL,), kind_of=shape_kind_of,
     inputs=("X", "h_0", "c_0", "W_ih", "W_hh", "b_ih", "b_hh"), outputs=("output", "h_n", "c_n"),
     make_inputs=_forward_inputs, reference=_run_lstm, matches="nn.LSTM",
     uses=("lstm_cell_forward",),
@@ -119,6 +122,7 @@ def _unpack_reference(W_ih, W_hh, b_ih, b_hh):
 
 register(GradedFunction(
     name="unpack_lstm_weights", assignment=ASSIGNMENT,
+    kinds=(GENERAL,), kind_of=shape_kind_of,
     inputs=("W_ih", "W_hh", "b_ih", "b_hh"), outputs=_UNPACK_OUTPUTS,
     make_inputs=_unpack_inputs, reference=_unpack_reference,
     matches="the gate blocks of nn.LSTM's weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0",
@@ -189,6 +193,7 @@ def _backward_reference(dh_t, dc_t, x_t, h_prev, c_prev, i, f, g, o, c_t, W_ih, 
 
 register(GradedFunction(
     name="lstm_cell_backward", assignment=ASSIGNMENT,
+    kinds=(GENERAL,), kind_of=shape_kind_of,
     inputs=("dh_t", "dc_t", *_CACHE, "b_ih", "b_hh"),
     outputs=("dx_t", "dh_prev", "dc_prev", "dW_ih", "dW_hh", "db"),
     make_inputs=_backward_inputs, reference=_backward_reference,

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .registry import GradedFunction, mistake, register
+from .registry import GradedFunction, hidden_kind, mistake, register
+from .torchref import GENERAL, SHAPE_KINDS, distinct_sizes, shape_kind_of
 from .torchref import tensor as _t
 from .torchref import packed_weights, sequence_shape, with_weights
 
@@ -88,6 +89,7 @@ def _cell_reference(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
 
 register(GradedFunction(
     name="gru_cell", assignment=ASSIGNMENT,
+    kinds=(GENERAL,), kind_of=shape_kind_of,
     inputs=("x_t", "h_prev", "W_ih", "W_hh", "b_ih", "b_hh"), outputs=("h_t",),
     make_inputs=_cell_inputs, reference=_cell_reference, matches="nn.GRU (one time step)",
 ))
@@ -102,6 +104,7 @@ def _forward_inputs(rng, index):
 
 register(GradedFunction(
     name="gru_forward", assignment=ASSIGNMENT,
+    kinds=(GENERAL,), kind_of=shape_kind_of,
     inputs=("X", "h_0", "W_ih", "W_hh", "b_ih", "b_hh"), outputs=("output", "h_n"),
     make_inputs=_forward_inputs, reference=_run_gru, matches="nn.GRU",
     uses=("gru_cell",),
@@ -118,6 +121,7 @@ def _reset_before_reference(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
 
 register(GradedFunction(
     name="gru_cell_reset_before", assignment=ASSIGNMENT,
+    kinds=(GENERAL,), kind_of=shape_kind_of,
     inputs=("x_t", "h_prev", "W_ih", "W_hh", "b_ih", "b_hh"), outputs=("h_t",),
     make_inputs=_cell_inputs, reference=_reset_before_reference,
     matches="the reset-before GRU step (d2l; Cho et al. 2014), written with torch operations",
@@ -148,7 +152,7 @@ _HIDDEN_KINDS = [("GRU", True, True, True, False), ("LSTM", True, False, True, T
 def _count_inputs(rng, index):
     if index < len(_COUNT_CASES):
         return dict(_COUNT_CASES[index])
-    mode, deep, bidirectional, bias, proj = _HIDDEN_KINDS[(index - len(_COUNT_CASES)) % len(_HIDDEN_KINDS)]
+    mode, deep, bidirectional, bias, proj = hidden_kind(_HIDDEN_KINDS, index, len(_COUNT_CASES))
     hidden_size = int(rng.integers(3, 40))
     input_size = int(rng.integers(1, 40))
     while input_size in (hidden_size, 2 * hidden_size):
@@ -156,6 +160,12 @@ def _count_inputs(rng, index):
     return {"mode": mode, "input_size": input_size, "hidden_size": hidden_size,
             "num_layers": int(rng.integers(2, 5)) if deep else 1, "bidirectional": bidirectional,
             "bias": bias, "proj_size": int(rng.integers(1, hidden_size)) if proj else 0}
+
+
+def _count_kind_of(case) -> set[str]:
+    kind = (case["mode"], case["num_layers"] > 1, case["bidirectional"], case["bias"], case["proj_size"] > 0)
+    sizes = (case["input_size"], case["hidden_size"], 2 * case["hidden_size"])
+    return {str(kind)} if len(set(sizes)) == 3 else set()
 
 
 def _module(mode, input_size, hidden_size, num_layers=1, bidirectional=False, bias=True, proj_size=0):
@@ -178,7 +188,8 @@ register(GradedFunction(
     name="param_count", assignment=ASSIGNMENT,
     inputs=("mode", "input_size", "hidden_size", "num_layers", "bidirectional", "bias", "proj_size"),
     outputs=("count",), make_inputs=_count_inputs, reference=_count_reference,
-    matches="sum(p.numel()) of nn.RNN / nn.LSTM / nn.GRU", n_hidden=6,
+    matches="sum(p.numel()) of nn.RNN / nn.LSTM / nn.GRU", n_hidden=len(_HIDDEN_KINDS),
+    kinds=tuple(map(str, _HIDDEN_KINDS)), kind_of=_count_kind_of,
 ))
 
 

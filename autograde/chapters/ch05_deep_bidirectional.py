@@ -21,7 +21,8 @@ import warnings
 import numpy as np
 
 from ..kernel import adapters
-from .registry import GradedFunction, mistake, register
+from .registry import GradedFunction, hidden_kind, mistake, register
+from .torchref import GENERAL, SHAPE_KINDS, distinct_sizes, shape_kind_of
 from .torchref import tensor as _t
 from .torchref import sequence_shape
 
@@ -70,6 +71,7 @@ def _birnn_reference(X, h_0, **weights):
 
 register(GradedFunction(
     name="stacked_birnn_forward", assignment=ASSIGNMENT,
+    kinds=(GENERAL,), kind_of=shape_kind_of,
     inputs=("X", "h_0", *BIRNN_NAMES), outputs=("output", "h_n"),
     make_inputs=_birnn_inputs, reference=_birnn_reference,
     matches="nn.RNN(num_layers=2, bidirectional=True)",
@@ -89,6 +91,8 @@ _DT_SHAPES = [(3, 4, 5, 6), (2, 3, 2, 7), (1, 2, 6, 3)]  # (B, D, H, Q)
 def _dt_inputs(rng, index):
     if index < len(_DT_SHAPES):
         B, D, H, Q = _DT_SHAPES[index]
+    elif hidden_kind(SHAPE_KINDS, index, len(_DT_SHAPES)) == GENERAL:
+        B, D, H, Q = distinct_sizes(rng, [2, 2, 2, 2], [5, 6, 7, 8])
     else:
         B, D, H, Q = (int(v) for v in rng.integers([1, 1, 2, 2], [5, 6, 7, 8]))
     return {"x_t": rng.normal(size=(B, D)), "h_prev": rng.uniform(-1, 1, (B, H)),
@@ -114,6 +118,7 @@ def _dt_reference(x_t, h_prev, W_q, b_q, W_qh, b_qh):
 
 register(GradedFunction(
     name="dt_rnn_cell", assignment=ASSIGNMENT,
+    kinds=(GENERAL,), kind_of=shape_kind_of,
     inputs=("x_t", "h_prev", "W_q", "b_q", "W_qh", "b_qh"), outputs=("h_t",),
     make_inputs=_dt_inputs, reference=_dt_reference,
     matches="torch.nn.functional.linear and tanh (a DT-RNN step)",
@@ -130,18 +135,45 @@ _SHAPE_CASES = [
     {"mode": "RNN", "T": 1, "B": 4, "D": 2, "H": 3, "num_layers": 1, "bidirectional": True,
      "batch_first": True, "proj_size": 0},
 ]
-_MODES = ("RNN", "LSTM", "GRU")
+# Hidden cases: (mode, bidirectional, projection?, batch_first, num_layers) by index, one
+# each, so every option the spec names, and the combinations where mistakes hide (a
+# bidirectional LSTM with a projection, a bidirectional batch-first module, three
+# layers), is in every hidden set; T, B, D, H (and proj_size) drawn, all different.
+_SHAPE_KINDS = [("LSTM", True, True, True, 3), ("GRU", False, False, False, 1),
+                ("RNN", True, False, False, 2), ("LSTM", False, True, False, 2),
+                ("LSTM", True, False, True, 1), ("GRU", True, False, True, 3),
+                ("RNN", False, False, True, 3), ("LSTM", True, True, False, 1)]
+
+
+def _shapes_labels(mode, bidirectional, proj, batch_first, num_layers) -> set[str]:
+    labels = {mode, "batch_first" if batch_first else "time first"}
+    if bidirectional:
+        labels |= {f"{mode} bidirectional", "bidirectional " + ("batch_first" if batch_first else "time first")}
+    if proj:
+        labels |= {"LSTM projection"} | ({"LSTM projection bidirectional"} if bidirectional else set())
+    if num_layers >= 3:
+        labels.add("three layers or more")
+    return labels
+
+
+def _shapes_kind_of(case) -> set[str]:
+    sizes = [case[k] for k in ("T", "B", "D", "H")] + ([case["proj_size"]] if case["proj_size"] else [])
+    if len(set(sizes)) < len(sizes):
+        return set()
+    return _shapes_labels(case["mode"], case["bidirectional"], case["proj_size"] > 0,
+                          case["batch_first"], case["num_layers"])
 
 
 def _shapes_inputs(rng, index):
     if index < len(_SHAPE_CASES):
         return dict(_SHAPE_CASES[index])
-    T, B, D, H, L = (int(v) for v in rng.integers([1, 1, 1, 2, 1], [9, 6, 6, 9, 4]))
-    mode = _MODES[index % 3]
-    proj = int(rng.integers(1, H)) if mode == "LSTM" and index % 2 == 0 else 0
+    mode, bidirectional, proj, batch_first, L = hidden_kind(_SHAPE_KINDS, index, len(_SHAPE_CASES))
+    T, B, D, H, P = distinct_sizes(rng, [2, 2, 1, 3, 1], [9, 6, 6, 9, 8]) if proj else \
+        (*distinct_sizes(rng, [2, 2, 1, 2], [9, 6, 6, 9]), 0)
+    while proj and P >= H:  # a projection is narrower than the hidden state
+        T, B, D, H, P = distinct_sizes(rng, [2, 2, 1, 3, 1], [9, 6, 6, 9, 8])
     return {"mode": mode, "T": T, "B": B, "D": D, "H": H, "num_layers": L,
-            "bidirectional": bool(rng.integers(0, 2)), "batch_first": bool(rng.integers(0, 2)),
-            "proj_size": proj}
+            "bidirectional": bidirectional, "batch_first": batch_first, "proj_size": P}
 
 
 def _as_arrays(output, h_n, c_n):
@@ -169,7 +201,8 @@ register(GradedFunction(
     inputs=("mode", "T", "B", "D", "H", "num_layers", "bidirectional", "batch_first", "proj_size"),
     outputs=("output_shape", "h_n_shape", "c_n_shape"),
     make_inputs=_shapes_inputs, reference=_shapes_reference,
-    matches="the shapes nn.RNN / nn.LSTM / nn.GRU return", n_hidden=8,
+    matches="the shapes nn.RNN / nn.LSTM / nn.GRU return", n_hidden=len(_SHAPE_KINDS),
+    kinds=tuple(sorted(set().union(*(_shapes_labels(*k) for k in _SHAPE_KINDS)))), kind_of=_shapes_kind_of,
     unpack=adapters.shapes_as_arrays,
 ))
 

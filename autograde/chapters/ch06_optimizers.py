@@ -60,6 +60,27 @@ def _data(rng, index):
             "P": rng.normal(size=(N, n)), "Y": rng.normal(size=(N, m))}
 
 
+# A case's kind is index % 4 (hidden cases 4-7 are one of each): the row of the
+# optimizer's hyper-parameter table (_SGD_KINDS, ...) it jitters, and whether it has a
+# loss (kinds 0 and 2). `_kinds_of(table)` tells the rows a case can come from.
+_KINDS = tuple(f"kind {k}" for k in range(4))
+
+
+def _kinds_of(table):
+    def near(value, base) -> bool:
+        if isinstance(base, bool):
+            return bool(value) == base
+        if isinstance(base, tuple):
+            return all(near(v, b) for v, b in zip(np.asarray(value).tolist(), base))
+        return float(value) == 0 if base == 0 else 0.69 <= float(value) / base <= 1.31
+
+    def kind_of(case) -> set[str]:
+        has_loss = len(case["P"]) > 0
+        return {_KINDS[k] for k, row in enumerate(table) if has_loss == (k in (0, 2))
+                and all(near(case[name], base) for name, base in row.items() if name in case)}
+    return kind_of
+
+
 def _jitter(rng, index, value, low=0.7, high=1.3):
     """A hidden case's hyper-parameter: the public kind's value, scaled a little."""
     return float(value) if index < len(_SHAPES) else float(value * rng.uniform(low, high))
@@ -119,7 +140,7 @@ def _ops_trajectory(step, mistake_key, **inputs):
     return np.stack(out[0]), np.stack(out[1])
 
 
-def _register(name, optimizer, hyper_names, make_hyper, matches):
+def _register(name, optimizer, hyper_names, make_hyper, matches, table):
     def make_inputs(rng, index):
         return {**_data(rng, index), **make_hyper(rng, index)}
 
@@ -132,6 +153,7 @@ def _register(name, optimizer, hyper_names, make_hyper, matches):
         name=name, assignment=ASSIGNMENT, inputs=DATA + hyper_names, outputs=("W_traj", "b_traj"),
         make_inputs=make_inputs, reference=reference, matches=matches,
         n_public=len(_SHAPES), n_hidden=4, run=adapters.optimizer_trajectory, **TOLERANCE,
+        kinds=_KINDS, kind_of=_kinds_of(table),
     ))
 
 
@@ -161,7 +183,7 @@ def _sgd_hyper(rng, index):
 
 
 _register("sgd_step", "SGD", ("lr", "momentum", "dampening", "nesterov", "weight_decay"), _sgd_hyper,
-          "torch.optim.SGD step for step")
+          "torch.optim.SGD step for step", _SGD_KINDS)
 
 _SGD_EQ = ("g <- g + lambda theta; if mu != 0: b_1 = g at the first step, then b_t = mu b_{t-1} + "
            "(1 - tau) g; g <- g + mu b_t with Nesterov, else g <- b_t; theta <- theta - gamma g")
@@ -231,7 +253,7 @@ def _adagrad_hyper(rng, index):
 
 
 _register("adagrad_step", "Adagrad", ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps"),
-          _adagrad_hyper, "torch.optim.Adagrad step for step")
+          _adagrad_hyper, "torch.optim.Adagrad step for step", _ADAGRAD_KINDS)
 
 _ADAGRAD_EQ = ("G_0 = initial_accumulator_value; g <- g + lambda theta; gamma_t = gamma / (1 + (t - 1) eta); "
                "G_t = G_(t-1) + g^2; theta <- theta - gamma_t g / (sqrt(G_t) + eps)")
@@ -294,7 +316,7 @@ def _rmsprop_hyper(rng, index):
 
 
 _register("rmsprop_step", "RMSprop", ("lr", "alpha", "eps", "weight_decay", "momentum", "centered"),
-          _rmsprop_hyper, "torch.optim.RMSprop step for step")
+          _rmsprop_hyper, "torch.optim.RMSprop step for step", _RMSPROP_KINDS)
 
 _RMSPROP_EQ = ("g <- g + lambda theta; v_t = alpha v_(t-1) + (1 - alpha) g^2 (v_0 = 0); centered: "
                "g_ave_t = alpha g_ave_(t-1) + (1 - alpha) g and v~ = v_t - g_ave_t^2, else v~ = v_t; "
@@ -373,7 +395,7 @@ def _adam_hyper(rng, index, amsgrad=True):
 
 
 _register("adam_step", "Adam", ("lr", "betas", "eps", "weight_decay", "amsgrad"), _adam_hyper,
-          "torch.optim.Adam step for step")
+          "torch.optim.Adam step for step", _ADAM_KINDS)
 
 _ADAM_EQ = ("g <- g + lambda theta; m_t = beta1 m_(t-1) + (1 - beta1) g; v_t = beta2 v_(t-1) + "
             "(1 - beta2) g^2; hat m_t = m_t / (1 - beta1^t); hat v_t = v_t / (1 - beta2^t), with "
@@ -445,14 +467,19 @@ _known("adam_step", "amsgrad-max-of-corrected", "AMSGrad's maximum taken over th
        _adam_ops)
 
 
+_ADAMW_DECAY = [0.01, 0.1, 0.05, 0.2]
+
+
 def _adamw_hyper(rng, index):
     k = _adam_hyper(rng, index, amsgrad=False)
-    k["weight_decay"] = _jitter(rng, index, [0.01, 0.1, 0.05, 0.2][index % 4])
+    k["weight_decay"] = _jitter(rng, index, _ADAMW_DECAY[index % 4])
     return k
 
 
 _register("adamw_step", "AdamW", ("lr", "betas", "eps", "weight_decay"), _adamw_hyper,
-          "torch.optim.AdamW step for step")
+          "torch.optim.AdamW step for step",
+          [{**{k: v for k, v in row.items() if k != "amsgrad"}, "weight_decay": d}
+           for row, d in zip(_ADAM_KINDS, _ADAMW_DECAY)])
 
 _ADAMW_EQ = ("theta <- theta - gamma lambda theta (first, on theta_(t-1)); then Adam without L2: "
              "m_t, v_t from g alone, theta <- theta - gamma hat m_t / (sqrt(hat v_t) + eps)")

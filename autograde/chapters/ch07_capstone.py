@@ -9,7 +9,7 @@ their cases, their PyTorch references and their known mistakes.
 - `forecast(u_train, windows, k)`: a model trained by the student's code. There is no
   single right answer: the case's held-out targets (`secret`, never shipped for hidden
   cases, never in the sandbox) are what the trusted process judges the forecast against
-  (`adapters.beats_persistence`: RMSE below 0.9 times persistence's).
+  (`adapters.beats_simple_forecasts`: RMSE below 0.9 times the best simple forecast's).
 
 This is the one assignment whose sandbox may import PyTorch (`SANDBOX_IMPORTS`): the
 student's model is a torch model. The package's references stay out of reach.
@@ -27,7 +27,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..kernel import adapters
-from .registry import GradedFunction, mistake, register
+from .registry import GradedFunction, hidden_kind, mistake, register
+from .torchref import distinct_sizes
 from .torchref import tensor as _t
 
 ASSIGNMENT = "07-capstone"
@@ -40,14 +41,25 @@ SANDBOX_IMPORTS = ("torch",)
 _WINDOW_SHAPES = [(23, 5, 3, 2), (17, 4, 1, 1), (30, 6, 2, 4), (10, 7, 2, 3)]
 
 
+_WINDOW_KINDS = ("the windows tile the series", "a remainder is left over")
+
+
+def _windows_kind_of(case) -> set[str]:
+    w, k, S = case["w"], case["k"], case["S"]
+    if len({w, k, S}) < 3 or min(w, k, S) < 2:
+        return set()
+    return {_WINDOW_KINDS[(len(case["u"]) - w - k) % S != 0]}
+
+
 def _windows_inputs(rng, index):
     if index < len(_WINDOW_SHAPES):
         n, w, k, S = _WINDOW_SHAPES[index]
     else:
-        w, k, S = (int(v) for v in rng.integers([2, 1, 2], [9, 5, 5]))
-        # even hidden cases: (n - w - k) a multiple of S (where a dropped last window
-        # shows); odd ones: not
-        n = w + k + S * int(rng.integers(1, 6)) + (0 if index % 2 == 0 else int(rng.integers(1, S)))
+        w, k, S = distinct_sizes(rng, [2, 2, 2], [9, 5, 5])
+        # hidden cases alternate: (n - w - k) a multiple of S (where a dropped last window
+        # shows), then not
+        tiles = hidden_kind(_WINDOW_KINDS, index, len(_WINDOW_SHAPES)) == _WINDOW_KINDS[0]
+        n = w + k + S * int(rng.integers(1, 6)) + (0 if tiles else int(rng.integers(1, S)))
     return {"u": rng.normal(size=n).cumsum(), "w": w, "k": k, "S": S}
 
 
@@ -63,7 +75,7 @@ def _windows_reference(u, w, k, S):
 register(GradedFunction(
     name="make_windows", assignment=ASSIGNMENT, inputs=("u", "w", "k", "S"), outputs=("X", "Y"),
     make_inputs=_windows_inputs, reference=_windows_reference, matches="Tensor.unfold(0, w + k, S)",
-    n_public=len(_WINDOW_SHAPES), n_hidden=4,
+    n_public=len(_WINDOW_SHAPES), n_hidden=4, kinds=_WINDOW_KINDS, kind_of=_windows_kind_of,
 ))
 
 
@@ -112,11 +124,15 @@ def _(u, w, k, S):
 _SPLIT_SIZES = [(20, 4, 3), (11, 2, 5), (16, 5, 1)]
 
 
+_SPLIT_KINDS = ("validation longer than test", "test longer than validation")
+
+
 def _split_inputs(rng, index):
     if index < len(_SPLIT_SIZES):
         n, n_val, n_test = _SPLIT_SIZES[index]
     else:
-        n_val, n_test = (int(v) for v in rng.integers(1, 9, 2))
+        n_val, n_test = sorted(distinct_sizes(rng, [1, 1], [9, 9]),
+                               reverse=hidden_kind(_SPLIT_KINDS, index, len(_SPLIT_SIZES)) == _SPLIT_KINDS[0])
         n = n_val + n_test + int(rng.integers(3, 20))
     return {"u": rng.normal(size=n).cumsum(), "n_val": n_val, "n_test": n_test}
 
@@ -131,7 +147,8 @@ register(GradedFunction(
     name="chronological_split", assignment=ASSIGNMENT, inputs=("u", "n_val", "n_test"),
     outputs=("u_train", "u_val", "u_test"), make_inputs=_split_inputs, reference=_split_reference,
     matches="the series cut in time order", n_public=len(_SPLIT_SIZES), n_hidden=4,
-    diagnose_with=adapters.split_order,
+    diagnose_with=adapters.split_order, kinds=_SPLIT_KINDS,
+    kind_of=lambda case: set() if case["n_val"] == case["n_test"] else {_SPLIT_KINDS[case["n_val"] < case["n_test"]]},
 ))
 
 
@@ -172,7 +189,7 @@ _SCALE_SIZES = [(9, 4, 3), (5, 2, 6), (12, 3, 2)]
 
 
 def _scale_inputs(rng, index):
-    sizes = _SCALE_SIZES[index] if index < len(_SCALE_SIZES) else tuple(int(v) for v in rng.integers(2, 12, 3))
+    sizes = _SCALE_SIZES[index] if index < len(_SCALE_SIZES) else distinct_sizes(rng, [2, 2, 2], [12, 12, 12])
     # a series that drifts, so train, val and test have different means and spreads
     u = 50 + 10 * rng.normal(size=sum(sizes)).cumsum()
     a, b = sizes[0], sizes[0] + sizes[1]
@@ -193,7 +210,8 @@ register(GradedFunction(
     name="scale_splits", assignment=ASSIGNMENT, inputs=("u_train", "u_val", "u_test"),
     outputs=("s_train", "s_val", "s_test", "mean", "std"), make_inputs=_scale_inputs,
     reference=_scale_reference, matches="a standard scaler fitted on u_train", n_public=len(_SCALE_SIZES),
-    n_hidden=4,
+    n_hidden=4, kinds=("parts of different lengths",),
+    kind_of=lambda case: {"parts of different lengths"} if len({len(case[k]) for k in ("u_train", "u_val", "u_test")}) == 3 else set(),
 ))
 
 
@@ -238,7 +256,7 @@ _ERROR_SHAPES = [(5, 3), (1, 4), (7, 1)]
 
 
 def _error_inputs(rng, index):
-    shape = _ERROR_SHAPES[index] if index < len(_ERROR_SHAPES) else tuple(int(v) for v in rng.integers(1, 9, 2))
+    shape = _ERROR_SHAPES[index] if index < len(_ERROR_SHAPES) else distinct_sizes(rng, [2, 2], [9, 9])
     Y = rng.normal(size=shape)
     return {"Y_hat": Y + rng.normal(loc=0.3, size=shape), "Y": Y}
 
@@ -255,6 +273,8 @@ register(GradedFunction(
     make_inputs=_error_inputs, reference=_error_reference,
     matches="torch.sqrt(mse_loss) and l1_loss", n_public=len(_ERROR_SHAPES), n_hidden=4,
     diagnose_with=adapters.signed_mae,  # the signed mean either way round (Y - Y_hat, Y_hat - Y)
+    kinds=("several windows and steps",),
+    kind_of=lambda case: {"several windows and steps"} if min(np.shape(case["Y"])) >= 2 and len(set(np.shape(case["Y"]))) == 2 else set(),
 ))
 
 
@@ -290,7 +310,7 @@ def _(Y_hat, Y):
 # arguments; the targets are the case's secret.
 
 N_TRAIN = 600
-M_TEST = 40
+M_TEST = 80
 W_GIVEN = 32
 GAP = 64
 _HORIZONS = [3]
@@ -316,7 +336,9 @@ def seasonal_ar_series(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def _forecast_inputs(rng, index):
-    k = _HORIZONS[index] if index < len(_HORIZONS) else int(rng.integers(2, 5))
+    # hidden horizons of 4 to 8 steps: long enough that a rule which learnt nothing falls
+    # well behind a fitted model (the bar is relative to the best such rule)
+    k = _HORIZONS[index] if index < len(_HORIZONS) else int(rng.integers(4, 9))
     chunk = W_GIVEN + k + GAP
     u = seasonal_ar_series(rng, N_TRAIN + GAP + M_TEST * chunk)
     starts = N_TRAIN + GAP + chunk * np.arange(M_TEST)
@@ -333,9 +355,10 @@ def _forecast_reference(u_train, windows, k, targets):
 register(GradedFunction(
     name="forecast", assignment=ASSIGNMENT, inputs=("u_train", "windows", "k"), outputs=("Y_hat",),
     make_inputs=_forecast_inputs, reference=_forecast_reference, secret=("targets",),
-    matches=f"the test (RMSE on the held-out values below {adapters.BEAT_RATIO} x persistence's)",
-    n_public=len(_HORIZONS), n_hidden=2, judge=adapters.beats_persistence,
+    matches=f"the test (RMSE on the held-out values below {adapters.BEAT_RATIO} x the best simple forecast's)",
+    n_public=len(_HORIZONS), n_hidden=2, judge=adapters.beats_simple_forecasts,
     uses=("make_windows", "chronological_split", "scale_splits"),
+    kinds=("several steps ahead",), kind_of=lambda case: {"several steps ahead"} if case["k"] >= 2 else set(),
 ))
 
 
@@ -350,7 +373,8 @@ def _(u_train, windows, k, targets=None):
 
 
 @mistake("forecast", "persistence", "the forecast repeats each window's last value (that is persistence itself)", """
-    Repeating the last value is the baseline the model must beat, not a model. If your
+    Repeating the last value is one of the simple forecasts the model must beat, not a
+    model. If your
     network's forecast equals it, the network learnt the identity: check its input
     scaling and that it is trained on targets k steps ahead.""")
 def _(u_train, windows, k, targets=None):

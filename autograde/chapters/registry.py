@@ -60,6 +60,15 @@ class GradedFunction:
     judge(inputs, expected, actual, reveal) -> Mismatch | None, replacing the comparison."""
     diagnose_with: Callable | None = None
     """adapters.<fn>(inputs, actual) -> the key of a known mistake shown by a property."""
+    kinds: tuple[str, ...] = ()
+    """The kinds of case the function's spec names (a bidirectional LSTM with a projection,
+    a gradient that is clipped, a case whose sizes all differ): every hidden set holds one
+    of each, whatever the seed, so the same code gets the same grade under every seed.
+    make_inputs makes a hidden case's kind from its index, never by chance (see
+    `hidden_kind`), and `kind_of` tells which kinds a case is; a test checks both over
+    1,000 seeds."""
+    kind_of: Callable[[Inputs], set[str]] | None = None
+    """Stored inputs -> the kinds (of `kinds`) this case is."""
     uses: tuple[str, ...] = ()
     """The graded functions this one calls (as the exercise asks it to): when one of them
     fails its own check, a failure of this one names it (a cascade, not a second mistake)."""
@@ -93,9 +102,17 @@ class GradedFunction:
 REGISTRY: dict[str, GradedFunction] = {}
 
 
+def hidden_kind(kinds, index: int, n_public: int):
+    """The kind of case `index`: hidden cases walk through `kinds` in order, so n_hidden
+    >= len(kinds) hidden cases hold every kind whatever the seed (None: a public case)."""
+    return None if index < n_public else kinds[(index - n_public) % len(kinds)]
+
+
 def register(fn: GradedFunction) -> GradedFunction:
     if fn.name in REGISTRY:
         raise ValueError(f"graded function {fn.name!r} is registered twice")
+    if not fn.kinds or fn.kind_of is None:
+        raise ValueError(f"{fn.name}: declare the case kinds its spec names (kinds, kind_of)")
     REGISTRY[fn.name] = fn
     return fn
 

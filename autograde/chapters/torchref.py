@@ -55,6 +55,8 @@ def sequence_shape(rng: np.random.Generator, index: int, max_T: int = 7) -> tupl
     the order of the gates changes the result."""
     if index < len(FIRST_SHAPES):
         return FIRST_SHAPES[index]
+    if SHAPE_KINDS[(index - len(FIRST_SHAPES)) % 2] == GENERAL:
+        return distinct_sizes(rng, [2, 2, 2, 2], [max_T + 1, 5, 6, 7])
     T, B, D, H = (int(v) for v in rng.integers([2, 1, 1, 2], [max_T + 1, 5, 6, 7]))
     return T, B, D, H
 
@@ -70,3 +72,45 @@ def packed_weights(rng: np.random.Generator, D: int, H: int, blocks: int,
         "b_ih": rng.uniform(-b, b, blocks * H),
         "b_hh": rng.uniform(-b, b, blocks * H),
     }
+
+
+# --- the kinds of case (see GradedFunction.kinds) ------------------------------------
+# A hidden case of kind GENERAL has every size at least 2 and all sizes different, so a
+# transposed weight, a swapped or summed axis, a state not carried over time or a
+# batch-averaged gradient changes its result; hidden cases alternate GENERAL with
+# freely drawn sizes (which may be edges: one step, one example), GENERAL first.
+GENERAL = "general"
+SHAPE_KINDS = (GENERAL, "any")
+
+
+def distinct_sizes(rng: np.random.Generator, low, high) -> tuple[int, ...]:
+    """Sizes drawn in [max(low, 2), high) each, pairwise different."""
+    low = np.maximum(np.asarray(low), 2)
+    for _ in range(10_000):
+        sizes = [int(v) for v in rng.integers(low, high)]
+        if len(set(sizes)) == len(sizes):
+            return tuple(sizes)
+    raise ValueError(f"no {len(sizes)} different sizes in [{low}, {high})")
+
+
+def sequence_sizes(inputs: dict) -> dict[str, int]:
+    """The sizes (T, B, D, H and O or Q where present) of a case, read from its arrays by
+    the course's names."""
+    s: dict[str, int] = {}
+    for name, dims in (("X", "TBD"), ("X_chunk", "TBD"), ("x_t", "BD"), ("h_prev", "BH"),
+                       ("h_carry", "BH"), ("dh_t", "BH"), ("y_prev", "BO"), ("W_hy", "OH"),
+                       ("Y_chunk", "TBO"), ("W_q", "Q"), ("W_hh", "_H"), ("W_ih", "_D"),
+                       ("weight_ih_l0", "_D"), ("weight_hh_l0", "_H")):
+        if name in inputs:
+            for dim, size in zip(dims, np.shape(inputs[name])):
+                if dim != "_":
+                    s[dim] = int(size)
+    if "h_0" in inputs:
+        s["B"], s["H"] = np.shape(inputs["h_0"])[-2:]
+    return s
+
+
+def shape_kind_of(inputs: dict) -> set[str]:
+    """{GENERAL} if every size of the case is at least 2 and all differ, else {}."""
+    sizes = list(sequence_sizes(inputs).values())
+    return {GENERAL} if min(sizes) >= 2 and len(set(sizes)) == len(sizes) else set()

@@ -325,12 +325,15 @@ def _registered(db: Path, assignment: str) -> bool:
     return bool(rows and rows[0][0])
 
 
-def _feedback(assignment: str, course_dir: Path, db: Path, students: list[str] | None, results=()) -> list[str]:
-    """nbgrader's feedback for every executed notebook; a plain page of the grading
-    notes for a student whose submission could not be run at all or whose page nbgrader
-    could not make. One bad student costs only that student: when the class run fails,
-    each page is made alone. Returns the students whose nbgrader page failed (also
-    listed in feedback/<assignment>-failed.txt and on stderr)."""
+def _feedback(assignment: str, course_dir: Path, db: Path, students: list[str] | None, results=(),
+              pages=None) -> list[str]:
+    """nbgrader's feedback page for every executed notebook; a plain page of the grading
+    notes for a student whose submission could not be run at all or whose page could not
+    be made. With `pages` (autograde.grading.pages.Pages, fed while grading ran), each
+    page is made in its own bounded step and one bad student costs only that student;
+    without (no `results`: the stock path the benchmark times), nbgrader's one class run.
+    Returns the students whose page failed (also listed in
+    feedback/<assignment>-failed.json and on stderr)."""
     import glob
     import json
     from html import escape
@@ -354,18 +357,28 @@ def _feedback(assignment: str, course_dir: Path, db: Path, students: list[str] |
         except OSError:
             return False
 
-    remake = [r for r in valid if not fresh(r.student)] if valid else []
+    pending = set(pages.submitted) if pages is not None else set()
+    remake = [r for r in valid if r.student in pending or not fresh(r.student)] if valid else []
     for r in remake:  # never leave last run's page standing for this run's grade
-        page(r.student).unlink(missing_ok=True)
+        if r.student not in pending:
+            page(r.student).unlink(missing_ok=True)
     # The student id is a glob pattern to nbgrader: a student id is matched as itself.
     only = glob.escape(students[0]) if students and len(students) == 1 else None
-    if valid and not remake:
+    failed: dict[str, str] = {}
+    if pages is not None:
+        for r in remake:
+            if r.student not in pending and executed(r.student):
+                pages.submit(r.student)
+        failed = dict(pages.finish())
+        for student in failed:
+            page(student).unlink(missing_ok=True)
+        whole = {"success": True}
+    elif valid and not remake:
         whole = {"success": True}  # every page is as fresh as its result: nothing to remake
     elif valid and len(remake) < len(valid) and only is None:
         whole = {"success": False}  # a few late or changed submissions: their pages alone, below
     else:
         whole = nbgrader_here("GenerateFeedback", assignment, course_dir, db, only, _feedback_settings())
-    failed: dict[str, str] = {}
     if not whole["success"]:
         settings = _feedback_settings()  # nbgrader is imported only when a page is made
         for r in remake:
@@ -657,8 +670,23 @@ def grade(root: Path, assignment: str, course_dir: Path, student: str | None = N
     if student and not (course_dir / "submitted" / student).is_dir():
         raise CourseError(f"no submission folder submitted/{student}/")
     invalid: list = []
-    results = pipeline.grade_all(course_dir, a, f"sqlite:///{db}", students, jobs=jobs, limits=limits,
-                                 sandboxed=sandboxed, progress=progress, invalid=invalid, scheduler=scheduler)
+    from .pages import Pages
+
+    # Each student's feedback page is made as soon as their result is in the gradebook,
+    # by a page maker that starts now, so pages are made while the class is graded.
+    pages = Pages(course_dir, assignment, db)
+
+    def page_of(result) -> None:
+        if (course_dir / "autograded" / result.student / assignment / f"{assignment}.ipynb").is_file():
+            pages.submit(result.student)
+
+    try:
+        results = pipeline.grade_all(course_dir, a, f"sqlite:///{db}", students, jobs=jobs, limits=limits,
+                                     sandboxed=sandboxed, progress=progress, invalid=invalid,
+                                     scheduler=scheduler, on_result=page_of)
+    except BaseException:
+        pages.finish()
+        raise
     everyone = [r for r in (pipeline.load(course_dir, p.name, assignment)
                             for p in sorted((course_dir / "submitted").iterdir())
                             if p.is_dir() and not forms.invalid_student_id(p.name)) if r] + invalid
@@ -668,6 +696,6 @@ def grade(root: Path, assignment: str, course_dir: Path, student: str | None = N
     from . import report
 
     figures = report.start(everyone, assignment, course_dir)  # drawn while feedback is made
-    _feedback(assignment, course_dir, db, students, results)
+    _feedback(assignment, course_dir, db, students, results, pages)
     figures()
     return GradeResult(db, csv, course_dir / "feedback", course_dir / "autograded", results + invalid)

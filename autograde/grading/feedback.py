@@ -140,18 +140,44 @@ def tex_to_mathml(tex: str, display: bool) -> str:
     return bleach.clean(mathml, tags=_MATH_TAGS, attributes=_MATH_ATTRIBUTES, strip=False, strip_comments=True)
 
 
-def safe_markdown(source: str) -> str:
+# What is typeset, at most (issue 23, item 7): converting and cleaning MathML grows faster
+# than the formula, so a submission of huge formulas would hold up its feedback step. A
+# formula over the cap, or past a cell's or the notebook's budget, shows as its TeX, as
+# text; a cell over MAX_MARKDOWN is shown as plain text, not rendered.
+MAX_FORMULA = 2_000  # characters of TeX in one formula
+MAX_TEX_PER_CELL = 8_000
+MAX_TEX_PER_NOTEBOOK = 40_000
+MAX_MARKDOWN = 100_000  # characters of one markdown cell
+NOT_TYPESET = ("[Some formulas of this notebook are shown as TeX, not typeset: the feedback page "
+               "typesets at most {} characters of TeX per formula, {} per cell and {} in all.]")
+
+
+def safe_markdown(source: str, budget: list[int] | None = None) -> str:
     """Markdown whose rendering by the feedback template is the allow-listed HTML of
     `source`: rendered once here (as nbconvert would), cleaned, with its math typeset as
     MathML, and kept on one line inside a <div> so that the template's own markdown pass
-    leaves it as it is."""
+    leaves it as it is. `budget`: [characters of TeX the notebook may still typeset,
+    formulas left as text so far], shared by its cells."""
     from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
+    budget = budget if budget is not None else [MAX_TEX_PER_NOTEBOOK, 0]
+    source = str(source)
+    if len(source) > MAX_MARKDOWN:
+        return _one_html_line(f"<pre>{_html.escape(source)}</pre>")
     maths: list[str] = []
+    cell = [MAX_TEX_PER_CELL]
 
     def hold(match: re.Match) -> str:
         display = match.group(1) is not None
-        maths.append(tex_to_mathml(match.group(1) if display else match.group(2), display))
+        tex = match.group(1) if display else match.group(2)
+        if len(tex) > MAX_FORMULA or len(tex) > cell[0] or len(tex) > budget[0]:
+            wrap = "$$" if display else "$"
+            maths.append(f"<code>{_html.escape(wrap + tex + wrap)}</code>")
+            budget[1] += 1
+        else:
+            cell[0] -= len(tex)
+            budget[0] -= len(tex)
+            maths.append(tex_to_mathml(tex, display))
         return f"MATHPLACEHOLDER{len(maths) - 1}X"
 
     try:
@@ -254,6 +280,7 @@ class SanitizeFeedback(Preprocessor):
         from nbformat import NotebookNode
 
         resources["feedback_csp"] = FEEDBACK_CSP
+        resources["tex_budget"] = [MAX_TEX_PER_NOTEBOOK, 0]
         nb.metadata = NotebookNode(kernelspec=NotebookNode(name="python3", display_name="Python 3",
                                                            language="python"),
                                    language_info=NotebookNode(name="python"))
@@ -269,7 +296,13 @@ class SanitizeFeedback(Preprocessor):
         cell.pop("attachments", None)
         source = _text(cell.get("source", ""))
         if cell.get("cell_type") == "markdown":
-            cell.source = safe_markdown(source)
+            budget = resources.setdefault("tex_budget", [MAX_TEX_PER_NOTEBOOK, 0])
+            left_as_text = budget[1]
+            cell.source = safe_markdown(source, budget)
+            if budget[1] > left_as_text and not resources.get("tex_noted"):
+                resources["tex_noted"] = True
+                note = NOT_TYPESET.format(MAX_FORMULA, MAX_TEX_PER_CELL, MAX_TEX_PER_NOTEBOOK)
+                cell.source += _one_html_line(f"<p><em>{_html.escape(note)}</em></p>")
         elif cell.get("cell_type") == "code":
             cell.source = source
             cell.outputs = [o for o in (safe_output(o) for o in cell.get("outputs", [])

@@ -149,19 +149,34 @@ def read_notebook(path: Path) -> Form:
     return form
 
 
+def _cells(ids: list[str], shown: int = 5) -> str:
+    """'cell a', 'cells a, b and c', or 'cells a, b, c, d, e and 18 more'."""
+    if len(ids) == 1:
+        return f"cell {ids[0]}"
+    if len(ids) <= shown:
+        return f"cells {', '.join(ids[:-1])} and {ids[-1]}"
+    return f"cells {', '.join(ids[:shown])} and {len(ids) - shown} more"
+
+
 def _same(a, b) -> bool:
     return a.get("cell_type") == b.get("cell_type") and a.get("source", "").strip() == b.get("source", "").strip()
 
 
 def rebuild(student: nbformat.NotebookNode, source: nbformat.NotebookNode,
-            released: nbformat.NotebookNode) -> Form:
-    """The notebook to run: `source` (the instructor's) with the student's answers."""
+            released: nbformat.NotebookNode, instructor: nbformat.NotebookNode | None = None) -> Form:
+    """The notebook to run: `source` (the instructor's) with the student's answers.
+    `instructor`: the instructor's notebook as written (hidden seeds included), if
+    `source` is a version of it: a locked cell as written there is the instructor's own
+    (the solution notebook graded as a submission), not an edit."""
     form = Form()
+    own = {_nbgrader(c)["grade_id"]: c for c in (instructor or source).cells if _nbgrader(c).get("grade_id")}
     src_cells = {_nbgrader(c)["grade_id"]: c for c in source.cells if _nbgrader(c).get("grade_id")}
     rel_cells = {_nbgrader(c)["grade_id"]: c for c in released.cells if _nbgrader(c).get("grade_id")}
     order = [_nbgrader(c)["grade_id"] for c in source.cells if _nbgrader(c).get("grade_id")]
     out: list = []
     seen: set[str] = set()
+    edited: list[str] = []  # cells whose nbgrader metadata differs from the released notebook's
+    as_source: list[str] = []
 
     for cell in student.cells:
         meta = _nbgrader(cell)
@@ -189,8 +204,10 @@ def rebuild(student: nbformat.NotebookNode, source: nbformat.NotebookNode,
         seen.add(gid)
         trusted = {k: v for k, v in _nbgrader(rel).items() if k != "checksum"}
         claimed = {k: v for k, v in meta.items() if k != "checksum"}
-        if claimed != trusted or meta.get("checksum", _nbgrader(rel).get("checksum")) != _nbgrader(rel).get("checksum"):
-            form.tampering.append(f"the nbgrader metadata of cell {gid} was edited")
+        if claimed == _nbgrader(src) and "checksum" not in meta:
+            as_source.append(gid)  # the instructor's own source (solution) notebook's metadata
+        elif claimed != trusted or meta.get("checksum", _nbgrader(rel).get("checksum")) != _nbgrader(rel).get("checksum"):
+            edited.append(gid)
         if cell.get("cell_type") != src.get("cell_type"):
             form.tampering.append(f"cell {gid} was changed from {src.cell_type} to {cell.get('cell_type')}")
         if is_answer:
@@ -199,7 +216,7 @@ def rebuild(student: nbformat.NotebookNode, source: nbformat.NotebookNode,
             answer.outputs = [] if answer.cell_type == "code" else answer.get("outputs", [])
             out.append(answer)
         else:
-            if not _same(cell, rel):
+            if not _same(cell, rel) and not _same(cell, own.get(gid, src)):  # the source shows hidden tests
                 form.tampering.append(f"the locked cell {gid} was edited; the original was restored")
             out.append(copy.deepcopy(src))
 
@@ -221,6 +238,14 @@ def rebuild(student: nbformat.NotebookNode, source: nbformat.NotebookNode,
         out.insert(pos, restored)
         seen.add(gid)
 
+    if edited:
+        form.tampering.append(f"the nbgrader metadata of {_cells(edited)} was edited")
+    if as_source and not edited and len(as_source) == len(seen & set(rel_cells)):
+        form.messages.append("this notebook carries the metadata of the instructor's source notebook "
+                             "(a solution notebook, not the released one); it was graded as usual")
+    elif as_source:
+        form.tampering.append(f"the nbgrader metadata of {_cells(as_source)} was replaced by the source "
+                              "notebook's")
     if student.metadata.get("kernelspec", {}).get("name", "python3") != source.metadata.get("kernelspec", {}).get("name"):
         form.tampering.append(f"the notebook's kernel was changed to {student.metadata['kernelspec'].get('name')!r}")
     nb = copy.deepcopy(source)

@@ -225,7 +225,7 @@ def prepare(folder: Path, student: str, key: str, assignment: Assignment, sandbo
         result.cells = _blank_cells(assignment, "not graded: " + read.fatal)
         result.flags.append("unreadable notebook")
         return result, None
-    built = forms.rebuild(read.notebook, assignment.sandbox_source, assignment.released)
+    built = forms.rebuild(read.notebook, assignment.sandbox_source, assignment.released, assignment.source)
     result.messages += built.messages
     if built.tampering:
         result.flags.append("suspected tampering")
@@ -268,7 +268,8 @@ def finish(result: Result, prepared: Prepared, executed: nbformat.NotebookNode |
     executed = _outputs_onto(prepared.notebook, executed)
     if status["wall_limit"]:
         last = max(status["cells"], default=None)
-        where = _cell_name(prepared.notebook, last + 1) if last is not None else "start-up"
+        where = _next_code_cell(prepared.notebook, -1 if last is None else last) \
+            if status["kernel_start_seconds"] else "start-up"
         result.messages.append(f"the run was stopped at the wall time limit ({limits.wall_seconds} s) while "
                                f"running {where}; tests after it did not run")
         result.flags.append("timeout")
@@ -283,6 +284,11 @@ def finish(result: Result, prepared: Prepared, executed: nbformat.NotebookNode |
     elif died_at is None and not status["wall_limit"] and status["cells"] and not status["finished"]:
         result.messages.append(f"the run stopped after {_cell_name(prepared.notebook, max(status['cells']))}: "
                                f"the notebook ended the process that ran it; tests after it did not run")
+        result.flags.append("crash")
+    elif died_at is not None and status["framing"] and not status["wall_limit"]:
+        result.messages.append(f"{_cell_name(prepared.notebook, died_at)} wrote bytes into the grader's "
+                               f"message pipe that no output makes (outside its framing), so its kernel "
+                               f"was stopped; tests after it did not run")
         result.flags.append("crash")
     elif died_at is not None and not status["wall_limit"]:
         result.messages.append(f"the kernel died while running {_cell_name(prepared.notebook, died_at)} (a crash, "
@@ -315,10 +321,23 @@ def finish(result: Result, prepared: Prepared, executed: nbformat.NotebookNode |
     return result, executed
 
 
+def _next_code_cell(nb: nbformat.NotebookNode, last: int) -> str:
+    """The code cell that runs after cell `last` (the one running when the run stopped)."""
+    following = [i for i in range(last + 1, len(nb.cells)) if nb.cells[i].cell_type == "code"]
+    return _cell_name(nb, following[0]) if following else "the end of the notebook"
+
+
 def _cell_name(nb: nbformat.NotebookNode, index: int) -> str:
-    if 0 <= index < len(nb.cells):
-        return nb.cells[index].metadata.get("nbgrader", {}).get("grade_id") or f"cell {index + 1}"
-    return "start-up"
+    """A cell as the student can find it: its grade id, or for a cell of the student's own
+    "your cell after <the nearest grade id above it>"."""
+    if not 0 <= index < len(nb.cells):
+        return "start-up"
+    gid = nb.cells[index].metadata.get("nbgrader", {}).get("grade_id")
+    if gid:
+        return gid
+    above = [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells[:index]]
+    above = [g for g in above if g]
+    return f"your cell after {above[-1]}" if above else f"your cell {index + 1} (before the first graded cell)"
 
 
 def _sane_status(raw: dict, n_cells: int) -> dict:
@@ -343,7 +362,8 @@ def _sane_status(raw: dict, n_cells: int) -> dict:
     return {"cells": ran, "timeouts": timeouts, "died_at": index(raw.get("died_at")),
             "wall_limit": raw.get("wall_limit") is True, "exhausted": exhausted,
             "kernel_start_seconds": float(start) if isinstance(start, (int, float)) and 0 <= start < 1e6 else 0.0,
-            "runner_error": raw.get("runner_error"), "finished": raw.get("finished") is True}
+            "runner_error": raw.get("runner_error"), "finished": raw.get("finished") is True,
+            "framing": raw.get("framing") is True}
 
 
 def _outputs_onto(built: nbformat.NotebookNode, executed: nbformat.NotebookNode | None) -> nbformat.NotebookNode:
@@ -493,12 +513,15 @@ def _import_for_after_grading() -> None:
 
 def grade_all(course_dir: Path, assignment: Assignment, db_url: str, students: list[str] | None = None,
               jobs: int | None = None, limits: sandbox.Limits | None = None, sandboxed: bool = True,
-              progress: bool = True, invalid: list | None = None, scheduler: str | None = None) -> list[Result]:
+              progress: bool = True, invalid: list | None = None, scheduler: str | None = None,
+              on_result=None) -> list[Result]:
     """Grade every submission (or `students`); returns the results of the valid student
     ids in order. Folders whose name is no valid student id are not graded: their
     results (with the reason) are appended to `invalid`, never to the gradebook.
     `scheduler` (tcp://HOST:PORT): run the sandboxes on that Dask cluster's workers
-    (cluster.py); the trusted comparison and the gradebook stay here either way."""
+    (cluster.py); the trusted comparison and the gradebook stay here either way.
+    `on_result(result)`: called for each submission graded in this run, once its result
+    is saved and in the gradebook (course.grade makes its feedback page then)."""
     invalid = invalid if invalid is not None else []
     limits = limits or sandbox.Limits()
     jobs = jobs or os.cpu_count() or 1
@@ -538,6 +561,8 @@ def grade_all(course_dir: Path, assignment: Assignment, db_url: str, students: l
         save(result, executed, course_dir)
         record_in_gradebook(db_url, result)
         results[result.student] = result
+        if on_result is not None:
+            on_result(result)
         if bar:
             flags = f" [{', '.join(result.flags)}]" if result.flags else ""
             bar.update(f"{result.student}: {result.score:g}/{result.max_score:g}{flags}")

@@ -19,8 +19,14 @@ import numpy as np
 
 MAX_RECORDS = 2000
 MAX_OUTPUTS = 16
-MAX_RECORD_BYTES = 16 << 20  # one record, as stored and as unpacked
-MAX_TOTAL_BYTES = 128 << 20
+MAX_RECORD_BYTES = 4 << 20  # one record, as stored and as unpacked (a case's outputs are KiB)
+MAX_TOTAL_BYTES = 128 << 20  # all records as stored
+MAX_TOTAL_UNPACKED = 64 << 20  # all records as unpacked: a few deflated records cannot grow past it
+MAX_META_BYTES = 64 << 10
+# What an output may be: numbers (booleans, integers, floats, complex). A string or void
+# array is never a right answer, and converting a large one to floats is slow: it is
+# refused from its header, unread.
+NUMERIC_KINDS = "biufc"
 
 
 @dataclass(frozen=True)
@@ -58,10 +64,35 @@ def read_regular(path: Path, cap: int) -> bytes:
         os.close(fd)
 
 
-def _parse(raw: bytes, known: dict[str, int]) -> Record:
+def _headers(z: zipfile.ZipFile) -> dict[str, np.dtype]:
+    """Each array's dtype, read from its .npy header alone (its data stays unread)."""
+    dtypes = {}
+    for info in z.infolist():
+        with z.open(info) as f:
+            version = np.lib.format.read_magic(f)
+            if version == (1, 0):
+                _, _, dtype = np.lib.format.read_array_header_1_0(f)
+            elif version == (2, 0):
+                _, _, dtype = np.lib.format.read_array_header_2_0(f)
+            else:
+                raise ValueError(f"an array in .npy format {version}")
+        dtypes[info.filename.removesuffix(".npy")] = dtype
+    return dtypes
+
+
+def _parse(raw: bytes, known: dict[str, int]) -> tuple[Record, int]:
+    """The record in `raw`, and how many bytes it unpacks to."""
     with zipfile.ZipFile(io.BytesIO(raw)) as z:
-        if sum(i.file_size for i in z.infolist()) > MAX_RECORD_BYTES or len(z.infolist()) > MAX_OUTPUTS + 1:
+        infos = z.infolist()
+        unpacked = sum(i.file_size for i in infos)
+        if unpacked > MAX_RECORD_BYTES or len(infos) > MAX_OUTPUTS + 1:
             raise ValueError("too large when unpacked")
+        if any(i.filename == "meta.npy" and i.file_size > MAX_META_BYTES for i in infos):
+            raise ValueError("its metadata is too large")
+        dtypes = _headers(z)
+    if dtypes.get("meta") is None or dtypes["meta"].kind != "U":
+        raise ValueError("no metadata")
+    not_numbers = {k: d for k, d in dtypes.items() if k != "meta" and d.kind not in NUMERIC_KINDS}
     with np.load(io.BytesIO(raw), allow_pickle=False) as data:
         meta = json.loads(str(data["meta"]))
         if not isinstance(meta, dict):
@@ -76,9 +107,13 @@ def _parse(raw: bytes, known: dict[str, int]) -> Record:
         if n is not None and (not isinstance(n, int) or isinstance(n, bool) or not 0 <= n <= MAX_OUTPUTS):
             raise ValueError("claims an impossible number of outputs")
         error = meta.get("error")
+        if not_numbers and n is not None:  # never unpacked: the case fails, with what it was
+            key, dtype = sorted(not_numbers.items())[0]
+            return Record(function, kind, index, None, f"returned {key.replace('out', 'output ')} as an array "
+                          f"of dtype {dtype.str} (not numbers)", False), unpacked
         outputs = None if n is None else [data[f"out{j}"] if f"out{j}" in data.files else None for j in range(n)]
     return Record(function, kind, index, outputs, None if error is None else str(error)[:2000],
-                  meta.get("kernel_passed") is True)
+                  meta.get("kernel_passed") is True), unpacked
 
 
 def read(folder: Path, known: dict[str, int]) -> Records:
@@ -97,7 +132,7 @@ def read(folder: Path, known: dict[str, int]) -> Records:
     if len(npz) > MAX_RECORDS:
         out.problems.append(f"{len(npz)} records were written; only the first {MAX_RECORDS} were read")
         npz = npz[:MAX_RECORDS]
-    total = 0
+    total = unpacked = 0
     malformed: list[str] = []
     for name in npz:
         try:
@@ -106,7 +141,13 @@ def read(folder: Path, known: dict[str, int]) -> Records:
             if total > MAX_TOTAL_BYTES:
                 out.problems.append(f"the records exceed {MAX_TOTAL_BYTES >> 20} MiB; the rest were not read")
                 break
-            out.records.append(_parse(raw, known))
+            record, size = _parse(raw, known)
+            unpacked += size
+            if unpacked > MAX_TOTAL_UNPACKED:
+                out.problems.append(f"the records unpack to more than {MAX_TOTAL_UNPACKED >> 20} MiB; "
+                                    f"the rest were not read")
+                break
+            out.records.append(record)
         except Exception as exc:  # noqa: BLE001 - any malformed record is skipped, loudly
             malformed.append(f"{name[:60]}: {str(exc)[:200]}")
     if malformed:

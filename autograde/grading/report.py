@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import json
 import statistics
+import textwrap
 from collections import Counter
 from html import escape
 from pathlib import Path
@@ -146,6 +147,20 @@ def start(results: list, assignment: str, course_dir: Path, background: bool = T
     return finished
 
 
+def whole_messages(messages: list[str], limit: int = 400) -> str:
+    """As many whole messages as fit in about `limit` characters, then how many more
+    there are: never a message cut mid-word (a longer first one ends at a word, with …)."""
+    shown: list[str] = []
+    used = 0
+    for m in messages:
+        if shown and used + len(m) > limit:
+            break
+        shown.append(m if len(m) <= limit else textwrap.shorten(m, limit, placeholder=" …"))
+        used += len(m) + 3
+    rest = len(messages) - len(shown)
+    return " | ".join(shown) + (f" | and {rest} more (see the student's feedback)" if rest else "")
+
+
 def _page(summary: dict, assignment: str, folder: Path, figures: list) -> Path:
     rows = "".join(f"<tr><td>{escape(fn)}</td><td>{q['max_points']:g}</td><td>{q['mean']:.2f}</td>"
                    f"<td>{escape(', '.join(f'{k} pts: {v}' for k, v in q['distribution'].items()))}</td></tr>"
@@ -154,7 +169,7 @@ def _page(summary: dict, assignment: str, folder: Path, figures: list) -> Path:
                             f"<td>{m['students']}</td></tr>" for m in summary["mistakes"]) or \
         "<tr><td colspan=3>none diagnosed</td></tr>"
     flagged_rows = "".join(f"<tr><td>{escape(f['student'])}</td><td>{escape(', '.join(f['flags']))}</td>"
-                           f"<td>{escape(' | '.join(f['messages'])[:400])}</td></tr>" for f in summary["flagged"]) or \
+                           f"<td>{escape(whole_messages(f['messages']))}</td></tr>" for f in summary["flagged"]) or \
         "<tr><td colspan=3>none</td></tr>"
     figs = "".join(f"<figure><img src='{name}' alt='{escape(alt)}'><figcaption>{escape(caption)}</figcaption></figure>"
                    for name, caption, alt in figures)

@@ -218,6 +218,7 @@ class Kernel:
         self.pidfd = os.pidfd_open(pid)
         self.cells = cells_w
         self.readers = {msgs_r: b"", out_r: "stdout", err_r: "stderr"}  # msgs: a frame buffer
+        self.broken = False  # killed for bytes outside the framing (a notebook writing into the pipe)
         self.msgs = msgs_r
         self.alive = True
         for fd in self.readers:
@@ -276,6 +277,7 @@ class Kernel:
             kind, length = FRAME.unpack_from(buf)
             if length > MAX_FRAME or kind not in (b"o", b"e", b"j"):
                 self.kill()  # not our framing: a notebook writing into the pipe itself
+                self.broken = True
                 buf = b""
                 break
             if len(buf) < FRAME.size + length:
@@ -439,7 +441,7 @@ def run(src: Path, dst: Path, status_path: Path, cell_timeout: int, max_output: 
             cell["outputs"], cell["execution_count"] = [], None
     nb.setdefault("metadata", {})["language_info"] = LANGUAGE_INFO
     status: dict = {"kernel_start_seconds": None, "cells": {}, "timeouts": [], "died_at": None,
-                    "finished": False, "exhausted": None}
+                    "finished": False, "exhausted": None, "framing": False}
     started = time.monotonic()
     kernel = Kernel(src.parent)
     for event in kernel.poll(started + 90):
@@ -470,6 +472,7 @@ def run(src: Path, dst: Path, status_path: Path, cell_timeout: int, max_output: 
                 for event in kernel.poll(deadline):
                     if event[0] == "dead":
                         status["died_at"] = index
+                        status["framing"] = kernel.broken
                     elif event[0] == "stream":
                         outputs.add(_stream(event[1], event[2]))
                     elif event[1].get("done"):

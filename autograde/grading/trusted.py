@@ -41,11 +41,20 @@ def _group(function: str, kind: str, seeds: dict[str, int]) -> list[tuple[list, 
     return [(list(e), (function, seed, i), inputs[i]) for i, e in enumerate(trusted_hidden(function, seed))]
 
 
+def _mistakes(outputs):
+    """A case's known mistakes' outputs; a hidden case's are computed when first needed."""
+    if isinstance(outputs, tuple):
+        name, seed, i = outputs
+        return hidden_mistakes(name, seed)[i]
+    return outputs
+
+
 def rescore(records: list[Record], seeds: dict[str, int]) -> list[Verdict]:
     """`seeds`: function -> the seed its hidden cases were made from for this submission."""
     verdicts: list[Verdict] = []
     groups: dict[tuple[str, str], list | None] = {}
     failing: dict[tuple[str, str], list] = {}
+    passing: dict[tuple[str, str], list] = {}  # (mistakes' outputs or where to compute them, actual)
     for rec in records:
         spec = chapters.get(rec.function)
         key = (rec.function, rec.kind)
@@ -59,7 +68,8 @@ def rescore(records: list[Record], seeds: dict[str, int]) -> list[Verdict]:
             continue
         expected, mistake_outputs, inputs = cases[rec.index]
         if rec.outputs is None:
-            passed, message, structural = False, f"raised {rec.error}", True
+            said = rec.error if rec.error and rec.error.startswith("returned ") else f"raised {rec.error}"
+            passed, message, structural = False, said, True
         else:
             if len(rec.outputs) != len(spec.outputs):
                 verdicts.append(Verdict(rec.function, rec.kind, rec.index, False, rec.kernel_passed,
@@ -71,14 +81,16 @@ def rescore(records: list[Record], seeds: dict[str, int]) -> list[Verdict]:
             mismatch = spec.spec().compare(inputs, expected, actual, reveal=rec.kind == "public")
             passed, message, structural = mismatch is None, (mismatch.message if mismatch else None), False
             if not passed:
-                if isinstance(mistake_outputs, tuple):  # a hidden case: computed now it is needed
-                    name, seed, i = mistake_outputs
-                    mistake_outputs = hidden_mistakes(name, seed)[i]
-                failing.setdefault(key, []).append((mistake_outputs, actual, inputs))
+                failing.setdefault(key, []).append((_mistakes(mistake_outputs), actual, inputs))
+            else:
+                passing.setdefault(key, []).append((mistake_outputs, actual))
         if not passed and rec.kind == "hidden":  # which case: its inputs' shapes and settings
             message = f"({describe_inputs(inputs)}) {message}"
         verdicts.append(Verdict(rec.function, rec.kind, rec.index, passed, rec.kernel_passed, message,
                                 structural=structural))
-    found = {key: diagnose(chapters.get(key[0]).spec(), cases) for key, cases in failing.items()}
+    # The cases passed count too: a mistake that would have failed one of them is not it.
+    found = {key: diagnose(chapters.get(key[0]).spec(), cases,
+                           [(_mistakes(m), actual) for m, actual in passing.get(key, [])])
+             for key, cases in failing.items()}
     return [replace(v, diagnosis=found[(v.function, v.kind)].key)
             if not v.passed and not v.structural and found.get((v.function, v.kind)) else v for v in verdicts]

@@ -79,7 +79,11 @@ class CheckFailed(AssertionError):
 
 
 class MutatedArgument(Exception):
-    """The student's function changed an argument in place."""
+    """The student's function changed an argument in place (`result`: what it returned)."""
+
+    def __init__(self, message: str, result=None):
+        super().__init__(message)
+        self.result = result
 
 
 _HERE = Path(__file__).resolve().parent
@@ -186,7 +190,7 @@ def _call(fn, case: Case, spec: Spec):
             f"A function must leave its inputs as they were, because its caller still uses them: "
             f"an in-place operation on an argument (x += ..., x[...] = ..., x **= 2, np.add(..., "
             f"out=x)) changes the caller's array. Make a new array instead (b = b_ih + b_hh, not "
-            f"b = b_ih; b += b_hh), or copy first (x = x.copy()).{inside}")
+            f"b = b_ih; b += b_hh), or copy first (x = x.copy()).{inside}", result)
     return result, notes
 
 
@@ -239,6 +243,8 @@ def run_cases(name: str, fn, cases: list[Case]) -> Run:
     spec = get_spec(name)
     failures = []
     wrong = []  # (mistakes' outputs, the student's outputs) of each case with wrong values
+    passing = []  # the same for each case the student got right
+    mutated_wrong = []  # the same for each case that changed an argument and returned a wrong value
     values_differ = True
     for case in cases:
         outputs, error, message = None, None, None
@@ -252,6 +258,15 @@ def run_cases(name: str, fn, cases: list[Case]) -> Run:
         except MutatedArgument as exc:
             error = f"MutatedArgument: {exc}"
             message = f"{name}, {case.label} ({case.describe_inputs()}): {exc}"
+            # Its values too: a known mistake made beside the in-place change is named as well.
+            if case.expected is not None and not spec.judge:
+                try:
+                    returned = spec.unpack_result(exc.result)
+                    if compare_outputs(spec.outputs, case.expected, returned, atol=spec.atol,
+                                       rtol=spec.rtol) is not None:
+                        mutated_wrong.append((case.mistakes or {}, returned, case.inputs))
+                except (TypeError, ValueError):
+                    pass
         except Exception as exc:  # any error in the student's code fails this case only
             error = f"{type(exc).__name__}: {exc}"
             message = f"{name}, {case.label} ({case.describe_inputs()}) raised {error}{students_line(exc)}"
@@ -273,6 +288,8 @@ def run_cases(name: str, fn, cases: list[Case]) -> Run:
                     message = f"{name}, {case.label} ({case.describe_inputs()}): {mismatch.message}"
                     wrong.append((case.mistakes or {}, result, case.inputs))
                     values_differ = values_differ and mismatch.first_index is not None
+                else:
+                    passing.append((case.mistakes or {}, result))
         # A changed argument is recorded as an error with no outputs: the trusted
         # comparison, which sees only outputs, must fail this case too.
         record.write(name, case.kind, case.index, None if error else outputs, error,
@@ -280,7 +297,11 @@ def run_cases(name: str, fn, cases: list[Case]) -> Run:
         if message is not None:
             failures.append(message)
     diagnosable = bool(failures) and len(wrong) == len(failures)
-    return Run(failures, diagnosable, diagnose(spec, wrong) if diagnosable else None, values_differ)
+    if not diagnosable and mutated_wrong and len(wrong) + len(mutated_wrong) == len(failures):
+        mistake = diagnose(spec, wrong + mutated_wrong, passing)
+        if mistake is not None:  # the in-place message comes first, then the mistake it hid
+            return Run(failures, True, mistake, values_differ)
+    return Run(failures, diagnosable, diagnose(spec, wrong, passing) if diagnosable else None, values_differ)
 
 
 def _instructor_hidden_cases(name: str, seed: int) -> list[Case]:

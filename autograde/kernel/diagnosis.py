@@ -14,19 +14,27 @@ from .compare import as_float64, compare_outputs
 from .spec import MistakeInfo, Spec
 
 
-def diagnose(spec: Spec, failures: list[tuple[dict[str, list], object]]) -> MistakeInfo | None:
+def diagnose(spec: Spec, failures: list[tuple[dict[str, list], object]],
+             passing: list[tuple[dict[str, list], object]] = ()) -> MistakeInfo | None:
     """The known mistake that explains every failure, or None.
 
     `failures` holds, per failing case, the outputs of every mistake on it ({key:
     outputs}), what the student's function returned (as compared) and, optionally, the
-    case's inputs (for a spec's `diagnose_with`, a mistake shown by a property)."""
+    case's inputs (for a spec's `diagnose_with`, a mistake shown by a property).
+    `passing` holds the same for the cases the student passed: a mistake whose outputs
+    differ from the student's right answer on one of them is not what the student did
+    (a bias missing only when bidirectional is not "one bias", which fails one-way
+    cases too)."""
     if not failures:
         return None
+
+    def matches(outputs, actual) -> bool:
+        return outputs is not None and compare_outputs(spec.outputs, outputs, as_float64(actual),
+                                                       atol=spec.atol, rtol=spec.rtol) is None
+
     for m in spec.mistakes:
-        if all(f[0].get(m.key) is not None and
-               compare_outputs(spec.outputs, f[0][m.key], as_float64(f[1]), atol=spec.atol,
-                               rtol=spec.rtol) is None
-               for f in failures):
+        if all(matches(f[0].get(m.key), f[1]) for f in failures) and \
+                all(p[0].get(m.key) is None or matches(p[0][m.key], p[1]) for p in passing):
             return m
     if spec.diagnose_with and all(len(f) > 2 for f in failures):
         from . import adapters

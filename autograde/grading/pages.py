@@ -1,0 +1,214 @@
+"""Each student's feedback page, made in its own bounded step while grading goes on.
+
+Stock nbgrader makes the class's feedback in one `generate_feedback` call after grading,
+so one notebook that is slow to render (a TeX bomb: issue 23, item 7) holds back every
+page, and the class waits for all of grading before the first page exists. Here a page
+maker process starts when grading starts (its imports overlap the first sandboxes), and
+each graded student is handed to it as soon as their result is in the gradebook. It
+renders what `nbgrader generate_feedback` renders, with nbconvert's HTML exporter, the
+same template and the same preprocessors (`feedback.PREPROCESSORS`: grades from the
+gradebook, hidden tests scrubbed, the submission made inert), one notebook at a time;
+the one difference is the code highlighting's colours (nbconvert's theme variables
+rather than Pygments' default palette). A page that takes
+longer than `PAGE_SECONDS` (or a page maker that dies) costs that student only: the maker
+is killed and a fresh one makes the next page; the caller writes that student a plain
+page of the grading notes and lists them.
+"""
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from pathlib import Path
+
+PAGE_SECONDS = 30.0  # one page; the largest notebook the grader accepts renders in about 1 s
+START_SECONDS = 120.0  # the page maker's imports, on a busy machine
+MEMORY_BYTES = 4 << 30  # the page maker's address space: a page that needs more fails alone
+
+
+def page_path(course_dir: Path, student: str, assignment: str) -> Path:
+    return course_dir / "feedback" / student / assignment / f"{assignment}.html"
+
+
+def exporter():
+    """nbconvert's HTML exporter as `nbgrader generate_feedback` configures it, with our
+    template (no script may run) and preprocessors."""
+    import nbgrader
+    from nbconvert import HTMLExporter
+    from traitlets.config import Config
+    from traitlets.utils.importstring import import_item
+
+    from . import feedback
+
+    formgrader = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader"
+    config = Config()
+    config.HTMLExporter.template_name = feedback.TEMPLATE_NAME
+    config.HTMLExporter.template_file = feedback.TEMPLATE_FILE
+    config.HTMLExporter.extra_template_basedirs = [str(feedback.TEMPLATE_DIR), str(formgrader / "templates")]
+    config.HTMLExporter.extra_template_paths = [str(formgrader / "static" / "node_modules" / "bootstrap" /
+                                                    "dist" / "css")]
+    config.HTMLExporter.sanitize_html = True
+    html = HTMLExporter(config=config)
+    for name in feedback.PREPROCESSORS:
+        html.register_preprocessor(import_item(name)(config=config), enabled=True)
+    return html
+
+
+def make_page(html, course_dir: Path, assignment: str, student: str, db_url: str) -> Path:
+    """Render one student's autograded notebook into their feedback page."""
+    import nbformat
+
+    notebook = course_dir / "autograded" / student / assignment / f"{assignment}.ipynb"
+    nb = nbformat.read(notebook, as_version=4)
+    resources = {"unique_key": assignment, "output_files_dir": f"{assignment}_files",
+                 "nbgrader": {"student": student, "assignment": assignment, "notebook": assignment,
+                              "db_url": db_url}}
+    body, _ = html.from_notebook_node(nb, resources=resources)
+    target = page_path(course_dir, student, assignment)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".part")
+    partial.write_text(body, encoding="utf-8")
+    partial.chmod(0o644)
+    os.replace(partial, target)
+    return target
+
+
+def _maker(course_dir: str, assignment: str, db_url: str) -> None:
+    """The page maker's loop (`python -m autograde.grading.pages`): a JSON student id per
+    line in, a JSON [student, null or the error] per line out. Whatever else writes to
+    its stdout (a library's print) goes to stderr, never into the replies."""
+    import json
+    import resource
+    import sys
+
+    replies = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_BYTES, MEMORY_BYTES))
+    html = exporter()
+
+    def reply(*message) -> None:
+        replies.write(json.dumps(message) + "\n")
+        replies.flush()
+
+    reply("ready", None)
+    for line in sys.stdin:
+        student = json.loads(line)
+        try:
+            make_page(html, Path(course_dir), assignment, student, db_url)
+            reply(student, None)
+        except BaseException as exc:  # noqa: BLE001 - one page's failure is reported, the loop goes on
+            reply(student, f"{type(exc).__name__}: {str(exc)[:300]}")
+
+
+class Pages:
+    """Feedback pages made in the background: `submit(student)` as each result is in the
+    gradebook, then `finish()` -> {student: why their page could not be made}."""
+
+    def __init__(self, course_dir: Path, assignment: str, db: Path, seconds: float | None = None):
+        self.course_dir, self.assignment, self.db_url = course_dir, assignment, f"sqlite:///{db}"
+        self.seconds = seconds or PAGE_SECONDS
+        self.failed: dict[str, str] = {}
+        self.made: list[str] = []
+        self.submitted: list[str] = []
+        self._todo: queue.Queue = queue.Queue()
+        self._worker = None
+        self._thread = threading.Thread(target=self._run, name="feedback-pages", daemon=True)
+        self._thread.start()
+
+    def submit(self, student: str) -> None:
+        self.submitted.append(student)
+        self._todo.put(student)
+
+    def finish(self) -> dict[str, str]:
+        self._todo.put(None)
+        self._thread.join()
+        return self.failed
+
+    def _start(self):
+        """A fresh page maker: its own Python (imports nbconvert and nbgrader once)."""
+        import subprocess
+        import sys
+
+        proc = subprocess.Popen([sys.executable, "-m", "autograde.grading.pages", str(self.course_dir),
+                                 self.assignment, self.db_url], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, text=True, encoding="utf-8", bufsize=1,
+                                cwd=str(Path(__file__).resolve().parents[2]))
+        if self._reply(proc, START_SECONDS) is None:
+            self._stop(proc)
+            raise RuntimeError(f"the page maker did not start within {START_SECONDS:g} s")
+        return proc
+
+    @staticmethod
+    def _reply(proc, seconds: float):
+        """The maker's next reply, or None if none came within `seconds` (or it died)."""
+        import json
+        import select
+
+        ready, _, _ = select.select([proc.stdout], [], [], seconds)
+        if not ready:
+            return None
+        line = proc.stdout.readline()
+        try:
+            return json.loads(line) if line else None
+        except ValueError:
+            return None
+
+    @staticmethod
+    def _stop(proc) -> None:
+        proc.kill()
+        proc.wait()
+        for stream in (proc.stdin, proc.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+    def _run(self) -> None:
+        import json
+
+        start_error = None
+        try:
+            self._worker = self._start()  # at once: its imports overlap grading
+        except (RuntimeError, OSError) as exc:
+            start_error = str(exc)
+        while (student := self._todo.get()) is not None:
+            if self._worker is None and start_error is None:
+                try:
+                    self._worker = self._start()
+                except (RuntimeError, OSError) as exc:
+                    start_error = str(exc)
+            if self._worker is None:
+                self.failed[student] = start_error or "the page maker could not start"
+                continue
+            proc = self._worker
+            try:
+                proc.stdin.write(json.dumps(student) + "\n")
+                proc.stdin.flush()
+                reply = self._reply(proc, self.seconds)
+            except OSError:
+                reply = None
+            if reply is None:  # too slow, or the maker died: a fresh one for the next student
+                died = proc.poll() is not None
+                self._stop(proc)
+                self._worker = None
+                self.failed[student] = ("the page maker stopped while making this page (e.g. out of memory)"
+                                        if died else f"making the page took longer than {self.seconds:g} s; "
+                                                     f"it was stopped")
+            elif reply[1] is None:
+                self.made.append(student)
+            else:
+                self.failed[student] = str(reply[1])
+        if self._worker is not None:
+            proc, self._worker = self._worker, None
+            try:
+                proc.stdin.close()
+                proc.wait(5)
+            except (OSError, Exception):  # noqa: BLE001 - a maker that does not end is killed
+                self._stop(proc)
+
+
+if __name__ == "__main__":
+    import sys as _sys
+
+    _maker(*_sys.argv[1:4])
