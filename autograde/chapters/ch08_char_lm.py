@@ -257,7 +257,7 @@ register(GradedFunction(
     name="tbptt_chunks", assignment=ASSIGNMENT,
     inputs=("ids", "B", "K"), outputs=("X_chunks", "Y_chunks"),
     make_inputs=_chunk_inputs, reference=_chunk_reference,
-    matches="the contiguous (sequential) batching of torch reshape/permute, d2l's seq_data_iter_sequential layout",
+    matches="torch reshape/permute of B contiguous streams (d2l's sequential partitioning, offset 0, time-major)",
     n_public=len(_CHUNK_KINDS), n_hidden=len(_CHUNK_KINDS),
 ))
 
