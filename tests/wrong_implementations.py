@@ -1630,6 +1630,15 @@ def tbptt_chunks(ids, B, K):
     return (X.reshape(B, M, K).transpose(1, 2, 0).copy(),
             Y.reshape(B, M, K).transpose(1, 2, 0).copy())
 """,
+            "targets-not-shifted": """
+def tbptt_chunks(ids, B, K):
+    L = (len(ids) - 1) // B
+    M = L // K
+    streams = ids[:B * L].reshape(B, L)[:, :M * K]
+    X = streams.reshape(B, M, K).transpose(1, 2, 0).copy()
+    Y = streams.reshape(B, M, K).transpose(1, 2, 0).copy()
+    return X, Y
+""",
             "batch-major": """
 def tbptt_chunks(ids, B, K):
     L = (len(ids) - 1) // B

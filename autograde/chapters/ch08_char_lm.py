@@ -507,3 +507,13 @@ def _(ids, B, K):
 def _(ids, B, K):
     X, Y = _chunk_reference(ids, B, K)
     return X.transpose(0, 2, 1).copy(), Y.transpose(0, 2, 1).copy()
+
+
+@mistake("tbptt_chunks", "targets-not-shifted", "the targets not shifted by one (Y equals X)", f"""
+    The target of the input at position i is the id at position i + 1, the character
+    that came next: Y starts at ids[1], one after X. Taken from the same positions, every
+    target is its own input, and the model learns to copy. The layout: {_CHUNK_EQ}.""")
+def _(ids, B, K):
+    X, _ = _chunk_reference(ids, B, K)
+    return X, X.copy()
+
