@@ -58,8 +58,56 @@ def _in_place_steps():
     return steps
 
 
+# Chapter 8's sampler and chunker written with loops: a running sum instead of np.cumsum
+# (other roundings: the hidden draws keep 1e-9 away from every cumulative value), a
+# top-k by argsort, chunks filled index by index; the cross-entropy row by row.
+LOOPS_08 = {
+    "sample_next": '''
+def sample_next(logits, temperature, top_k, u):
+    z = np.array(logits, dtype=np.float64) / temperature
+    if top_k > 0:
+        keep = np.argsort(z)[-top_k:]
+        z = np.where(np.isin(np.arange(len(z)), keep), z, -np.inf)
+    p = np.exp(z - np.max(z))
+    p = p / np.sum(p)
+    total = 0.0
+    for i in range(len(p)):
+        total += p[i]
+        if total > u:
+            return i
+    return int(np.flatnonzero(p)[-1])
+''',
+    "tbptt_chunks": '''
+def tbptt_chunks(ids, B, K):
+    L = (len(ids) - 1) // B
+    M = L // K
+    X = np.zeros((M, K, B), dtype=np.int64)
+    Y = np.zeros((M, K, B), dtype=np.int64)
+    for m in range(M):
+        for t in range(K):
+            for b in range(B):
+                X[m, t, b] = ids[b * L + m * K + t]
+                Y[m, t, b] = ids[b * L + m * K + t + 1]
+    return X, Y
+''',
+    "sequence_cross_entropy": '''
+def sequence_cross_entropy(logits, targets):
+    T, B, V = logits.shape
+    loss, dlogits = 0.0, np.zeros_like(logits)
+    for t in range(T):
+        for b in range(B):
+            z = logits[t, b] - np.max(logits[t, b])
+            log_z = np.log(np.sum(np.exp(z)))
+            loss -= z[targets[t, b]] - log_z
+            dlogits[t, b] = np.exp(z - log_z)
+            dlogits[t, b, targets[t, b]] -= 1.0
+    return loss / (T * B), dlogits / (T * B)
+''',
+}
+
 # Right answers written another way than the solution: each must score full marks.
-HONEST = {"06-optimizers": {"honest_in_place": _in_place_steps()}}
+HONEST = {"06-optimizers": {"honest_in_place": _in_place_steps()},
+          "08-char-lm": {"honest_loops": LOOPS_08}}
 
 
 @pytest.fixture(scope="module")
