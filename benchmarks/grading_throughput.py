@@ -200,7 +200,7 @@ def main() -> None:
                 pages.submit(result.student)
 
         results, ours_grade = timed(pipeline.grade_all, ours_dir, a, f"sqlite:///{db}", jobs=args.jobs,
-                                    progress=False, on_result=page_of)
+                                    progress=False, on_result=page_of, on_todo=pages.warm)
         _, ours_rest = timed(course._feedback, A, ours_dir, db, None, results, pages)
         ours_total = ours_grade + ours_rest
         assert not pages.failed and len(pages.made) == len(pages.submitted), pages.failed

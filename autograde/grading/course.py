@@ -665,18 +665,24 @@ def grade(root: Path, assignment: str, course_dir: Path, student: str | None = N
         raise CourseError("bubblewrap (bwrap) is not installed, so submissions cannot be isolated. Install it "
                           "(`make setup` does, or `apt-get install bubblewrap`), or pass --no-sandbox to grade "
                           "without isolation; every result is then marked unsandboxed.")
-    db, released = _prepare_course(root, assignment, course_dir)
+    from .pages import Pages
+
+    # Each student's feedback page is made as soon as their result is in the gradebook,
+    # by a page maker started now (its imports overlap the set-up and grading), so pages
+    # are made while the class is graded.
+    pages = Pages(course_dir, assignment, course_dir / "gradebook.db")
+    pages.warm()
+    try:
+        db, released = _prepare_course(root, assignment, course_dir)
+    except BaseException:
+        pages.finish()
+        raise
     a = pipeline.Assignment(assignment, nbformat.read(course_dir / "source" / assignment / f"{assignment}.ipynb", 4),
                             nbformat.read(released, 4))
     students = [student] if student else None
     if student and not (course_dir / "submitted" / student).is_dir():
         raise CourseError(f"no submission folder submitted/{student}/")
     invalid: list = []
-    from .pages import Pages
-
-    # Each student's feedback page is made as soon as their result is in the gradebook,
-    # by a page maker that starts now, so pages are made while the class is graded.
-    pages = Pages(course_dir, assignment, db)
 
     def page_of(result) -> None:
         if (course_dir / "autograded" / result.student / assignment / f"{assignment}.ipynb").is_file():

@@ -113,16 +113,27 @@ class Pages:
         self.submitted: list[str] = []
         self._todo: queue.Queue = queue.Queue()
         self._worker = None
-        self._thread = threading.Thread(target=self._run, name="feedback-pages", daemon=True)
-        self._thread.start()
+        self._thread: threading.Thread | None = None
+        self._starting = None  # the maker being started (killed by finish if no page is asked for)
+
+    def warm(self) -> None:
+        """Start the page maker now, so that its imports overlap the grader's own start and
+        grading. If no page is asked for, `finish` stops it without waiting for it."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="feedback-pages", daemon=True)
+            self._thread.start()
 
     def submit(self, student: str) -> None:
+        self.warm()
         self.submitted.append(student)
         self._todo.put(student)
 
     def finish(self) -> dict[str, str]:
-        self._todo.put(None)
-        self._thread.join()
+        if self._thread is not None:
+            if not self.submitted and self._starting is not None:
+                self._starting.kill()  # warmed for nothing: no page to wait for
+            self._todo.put(None)
+            self._thread.join()
         return self.failed
 
     def _start(self):
@@ -134,6 +145,7 @@ class Pages:
                                  self.assignment, self.db_url], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.DEVNULL, text=True, encoding="utf-8", bufsize=1,
                                 cwd=str(Path(__file__).resolve().parents[2]))
+        self._starting = proc
         if self._reply(proc, START_SECONDS) is None:
             self._stop(proc)
             raise RuntimeError(f"the page maker did not start within {START_SECONDS:g} s")

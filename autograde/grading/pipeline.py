@@ -514,14 +514,15 @@ def _import_for_after_grading() -> None:
 def grade_all(course_dir: Path, assignment: Assignment, db_url: str, students: list[str] | None = None,
               jobs: int | None = None, limits: sandbox.Limits | None = None, sandboxed: bool = True,
               progress: bool = True, invalid: list | None = None, scheduler: str | None = None,
-              on_result=None) -> list[Result]:
+              on_result=None, on_todo=None) -> list[Result]:
     """Grade every submission (or `students`); returns the results of the valid student
     ids in order. Folders whose name is no valid student id are not graded: their
     results (with the reason) are appended to `invalid`, never to the gradebook.
     `scheduler` (tcp://HOST:PORT): run the sandboxes on that Dask cluster's workers
     (cluster.py); the trusted comparison and the gradebook stay here either way.
     `on_result(result)`: called for each submission graded in this run, once its result
-    is saved and in the gradebook (course.grade makes its feedback page then)."""
+    is saved and in the gradebook (course.grade makes its feedback page then);
+    `on_todo()`: called once, before grading starts, if there is anything to grade."""
     invalid = invalid if invalid is not None else []
     limits = limits or sandbox.Limits()
     jobs = jobs or os.cpu_count() or 1
@@ -549,6 +550,8 @@ def grade_all(course_dir: Path, assignment: Assignment, db_url: str, students: l
             record_in_gradebook(db_url, result)
     bar = Progress(len(todo)) if progress and todo else None
     if todo:  # imported while the first sandboxes run, not after them
+        if on_todo is not None:
+            on_todo()
         _REFERENCES.submit(chapters.load)  # the references' PyTorch
         threading.Thread(target=_import_for_after_grading, daemon=True).start()
     if scheduler:
