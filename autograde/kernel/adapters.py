@@ -206,6 +206,17 @@ def beats_persistence(inputs, expected, actual, reveal=True):
                     max_abs_error=float(np.max(np.abs(got - targets))), kind="value")
 
 
+def beats_persistence_margin(inputs, expected, actual) -> str:
+    """How far a passing forecast's RMSE is below the bar (BEAT_RATIO x persistence's)."""
+    targets = np.asarray(expected[0], dtype=np.float64)
+    windows = np.asarray(inputs["windows"], dtype=np.float64)
+    persistence = np.repeat(windows[:, -1:], targets.shape[1], axis=1)
+    model, naive = _rmse(actual, targets), _rmse(persistence, targets)
+    bar = BEAT_RATIO * naive
+    return (f"your forecast's RMSE is {model:.4g}, {100 * (bar - model) / bar:.0f}% below the bar "
+            f"({BEAT_RATIO} x persistence's {naive:.4g} = {bar:.4g})")
+
+
 def split_order(inputs, actual):
     """The mistake a wrong chronological split shows by its order: 'shuffled-split' when
     the three pieces hold exactly the series' values, not in time order."""

@@ -273,6 +273,8 @@ def run_cases(name: str, fn, cases: list[Case]) -> Run:
                     message = f"{name}, {case.label} ({case.describe_inputs()}): {mismatch.message}"
                     wrong.append((case.mistakes or {}, result, case.inputs))
                     values_differ = values_differ and mismatch.first_index is not None
+                elif spec.judge:  # a pass of a judged answer says by how much it passed
+                    print(_margin(spec, case, result))
         # A changed argument is recorded as an error with no outputs: the trusted
         # comparison, which sees only outputs, must fail this case too.
         record.write(name, case.kind, case.index, None if error else outputs, error,
@@ -281,6 +283,18 @@ def run_cases(name: str, fn, cases: list[Case]) -> Run:
             failures.append(message)
     diagnosable = bool(failures) and len(wrong) == len(failures)
     return Run(failures, diagnosable, diagnose(spec, wrong) if diagnosable else None, values_differ)
+
+
+def _margin(spec: Spec, case: Case, result) -> str:
+    from . import adapters
+
+    margin = getattr(adapters, f"{spec.judge}_margin", None)
+    return f"note: {spec.name}, {case.label}: {margin(case.inputs, case.expected, result)}" if margin else ""
+
+
+def cases_phrase(n: int, kind: str) -> str:
+    """"its 1 public case" or "all 3 public cases"."""
+    return f"its 1 {kind} case" if n == 1 else f"all {n} {kind} cases"
 
 
 def _instructor_hidden_cases(name: str, seed: int) -> list[Case]:
@@ -318,8 +332,8 @@ def check(name: str, fn, hidden_seed: int | None = None, hidden: bool = False) -
             if run.diagnosable else ""
         raise CheckFailed(run.failures[0] + more + diagnosis + note) from None
     if any(c.expected is None for c in cases):
-        print(f"recorded: {name} ran on all {len(cases)} {kind} cases; its outputs are compared with "
+        print(f"recorded: {name} ran on {cases_phrase(len(cases), kind)}; its outputs are compared with "
               f"{spec.matches} outside this notebook")
     else:
         verb = "passes" if spec.judge else "matches"
-        print(f"ok: {name} {verb} {spec.matches} on all {len(cases)} {kind} cases")
+        print(f"ok: {name} {verb} {spec.matches} on {cases_phrase(len(cases), kind)}")
