@@ -619,23 +619,62 @@ def collect_zip(assignment: str, archive: Path, course_dir: Path, pattern: str =
     return Collected(after, [Path(f).name for f in skipped], refused, lookalike_groups(after))
 
 
-def write_lms_csv(path: Path, results: list, assignment: str) -> Path:
-    """Grades in the form LMS gradebooks import: student id, score, points possible
-    (a student id that a spreadsheet would run as a formula is neutralised)."""
+# The LMS CSV formats `grade --lms` writes. What was read for each (issue 24, item 9):
+# - Canvas: its gradebook import takes a CSV as the gradebook export writes it. The Ohio
+#   State University's guide "Import a CSV File to Carmen Grades" (Carmen is Canvas;
+#   teaching.resources.osu.edu/toolsets/carmencanvas/guides/calculating-final-grades/
+#   import-csv-file-carmen-grades) lists the required columns: the student's name or ID
+#   or SIS User ID, the SIS Login ID, the Section, then one column per assignment; a
+#   teaching assistant's guide to Canvas's own "How do I import grades in the Gradebook?"
+#   (github.com/myl7/mylmoe, docs/posts/cityu-ta-upload-canvas-grade.md) names the login
+#   column "SIS Login ID" and says it alone is not enough without the other columns.
+#   Canvas's export puts the assignment's points in a "Points Possible" row under the
+#   header. The student id goes in "Student" and "SIS Login ID"; the others stay empty.
+# - Moodle: "Grade import" in Moodle's documentation (docs.moodle.org/311/en/Grade_import):
+#   a CSV with a header row; at import the teacher maps one column to a user field ("Map
+#   from" a column, "Map to" useridnumber, useremail, ...) and each grade column to a grade
+#   item; feedback columns are optional (and importing one overwrites that item's grades,
+#   so none is written). The student id goes in "ID number" (map it to useridnumber).
+LMS_FORMATS = ("generic", "canvas", "moodle")
+CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
+
+
+def lms_csv_name(assignment: str, lms: str = "generic") -> str:
+    return f"grades-lms-{assignment}.csv" if lms == "generic" else f"grades-{lms}-{assignment}.csv"
+
+
+def write_lms_csv(path: Path, results: list, assignment: str, lms: str = "generic") -> Path:
+    """Grades in the form an LMS gradebook imports (see LMS_FORMATS above): `generic` is
+    student id, score, points possible; `canvas` and `moodle` are those LMSs' documented
+    import formats. A student id that a spreadsheet would run as a formula is neutralised."""
     import csv
 
+    if lms not in LMS_FORMATS:
+        raise CourseError(f"unknown LMS format {lms!r}: choose one of {', '.join(LMS_FORMATS)}")
+    possible = max((r.max_score for r in results), default=0)
     tmp = path.with_suffix(".tmp")
     with open(tmp, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
-        w.writerow(["student_id", csv_text(assignment), "points_possible"])
-        for r in results:
-            w.writerow([csv_text(r.student), csv_number(r.score), csv_number(r.max_score)])
+        if lms == "canvas":
+            w.writerow([*CANVAS_COLUMNS, csv_text(assignment)])
+            w.writerow(["Points Possible", "", "", "", "", csv_number(possible)])
+            for r in results:
+                w.writerow([csv_text(r.student), "", "", csv_text(r.student), "", csv_number(r.score)])
+        elif lms == "moodle":
+            w.writerow(["ID number", csv_text(assignment)])
+            for r in results:
+                w.writerow([csv_text(r.student), csv_number(r.score)])
+        else:
+            w.writerow(["student_id", csv_text(assignment), "points_possible"])
+            for r in results:
+                w.writerow([csv_text(r.student), csv_number(r.score), csv_number(r.max_score)])
     os.replace(tmp, path)
     return path
 
 
 def grade(root: Path, assignment: str, course_dir: Path, student: str | None = None, jobs: int | None = None,
-          sandboxed: bool = True, limits=None, progress: bool = True, scheduler: str | None = None) -> GradeResult:
+          sandboxed: bool = True, limits=None, progress: bool = True, scheduler: str | None = None,
+          lms: str = "generic") -> GradeResult:
     """Grade `course_dir/submitted/<student>/<assignment>/` with the hardened pipeline.
 
     Writes `course_dir/autograded/` (executed notebooks and result.json), the nbgrader
@@ -664,7 +703,7 @@ def grade(root: Path, assignment: str, course_dir: Path, student: str | None = N
                             if p.is_dir() and not forms.invalid_student_id(p.name)) if r] + invalid
     # Grades first: a failure in the feedback step below must never cost the CSVs or the report.
     csv = write_grades_csv(course_dir / "grades.csv", everyone)
-    write_lms_csv(course_dir / f"grades-lms-{assignment}.csv", everyone, assignment)
+    write_lms_csv(course_dir / lms_csv_name(assignment, lms), everyone, assignment, lms)
     from . import report
 
     figures = report.start(everyone, assignment, course_dir)  # drawn while feedback is made
