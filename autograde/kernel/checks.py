@@ -52,16 +52,23 @@ from .diagnosis import describe, diagnose
 from .spec import MistakeInfo, Spec
 
 
-WIDTH = 88  # message lines are wrapped here, between words (never mid-word)
+# Message lines are wrapped here, between words (never mid-word): `nbgrader validate`,
+# which each exercise recommends, indents an error's lines by 4 and cuts any longer than
+# 87 characters (its width, 90, less "..."), so 83 reach the student whole.
+WIDTH = 83
 
 
 def wrap(message: str, width: int = WIDTH) -> list[str]:
     """The message's lines, each paragraph wrapped between words; an indented line (a
-    quoted line of code) is kept as it is."""
+    quoted line of code) keeps its indent, and its continuation is indented further."""
     lines = []
     for line in message.split("\n"):
-        if line.startswith(" ") or len(line) <= width:
+        if len(line) <= width:
             lines.append(line)
+        elif line.startswith(" "):
+            indent = line[:len(line) - len(line.lstrip())]
+            lines += textwrap.wrap(line.strip(), width, initial_indent=indent, subsequent_indent=indent + "    ",
+                                   break_on_hyphens=False)
         else:
             lines += textwrap.wrap(line, width, break_long_words=False, break_on_hyphens=False,
                                    subsequent_indent="  ")
