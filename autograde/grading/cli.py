@@ -65,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("release", help="make the student notebooks in exercises/")
     p.add_argument("assignments", nargs="*")
     p.add_argument("--out", type=Path, default=None, help="folder for the released notebooks")
+    p.add_argument("--book-url", default=None,
+                   help="the book's address the notebooks link to (default: html.baseurl in _config.yml)")
     p = sub.add_parser("references", help="recompute the public cases with PyTorch")
     p.add_argument("--check", action="store_true", help="only check that the shipped ones agree")
     p = sub.add_parser("wheel", help="build the student's wheel of the checks")
@@ -138,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
 
             print(f"wrote {wheel.build(args.out or root / '_build' / 'html' / '_static')}")
         elif args.command == "release":
-            for path in course.release(root, args.assignments or None, args.out):
+            for path in course.release(root, args.assignments or None, args.out, url=args.book_url):
                 print(f"released {path}")
             if not args.out:
                 print(f"wrote {course.write_mistakes_page(root).relative_to(root)}")

@@ -43,15 +43,81 @@ def assignment_sources(root: Path) -> dict[str, Path]:
     return found
 
 
-def make_notebook(source: Path, target: Path | None = None) -> Path:
-    """Write the .ipynb that nbgrader reads from the reviewable jupytext source."""
+# Where each exercise's intro says how to install the checks: the release writes the
+# paragraph and the install cell from one place (install_text, install_cell), with the
+# book's published address from _config.yml (html.baseurl), so no notebook carries a
+# link that works only inside the book's folder.
+INSTALL_MARK = "<!-- install: the release writes how to install the checks here -->"
+
+
+def book_url(root: Path) -> str:
+    """The book's published address (`html: baseurl:` in _config.yml), or "" when the
+    course has none yet."""
+    import yaml
+
+    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8")) or {}
+    return str((config.get("html") or {}).get("baseurl") or "").strip().rstrip("/")
+
+
+def install_text(url: str, whl: str) -> str:
+    """The intro's paragraph on installing the checks: the wheel's address in the book
+    (a link whose text is the address itself), what to do when it is unreachable, and
+    plain words where the course has no published book yet."""
+    from .wheel import LOWEST_PYTHON
+
+    needs = (f"The checks need Python {LOWEST_PYTHON} or newer and numpy 2 (pip installs numpy if it is "
+             f"missing); they hold the checks and the public cases, never the answers.")
+    after = ("If the import cell had already failed, restart the kernel after installing. When your "
+             "notebook is graded, the install cell does nothing and prints nothing: the grader has its "
+             "own copy of the checks.")
+    if url:
+        address = f"{url}/_static/{whl}"
+        return (f"**Install the checks first.** The first code cell below installs the course's checks, "
+                f"one file from the course's book:\n[{address}]({address})\n"
+                f"Run it once, in the Python you use for this course. {needs} If that address cannot be "
+                f"reached, open the book at [{url}/]({url}/), download `{whl}` from this exercise's page "
+                f"(the download button at the top of the page), put it in this notebook's folder and run "
+                f"`%pip install {whl}` instead. {after}")
+    return (f"**Install the checks first.** The checks come as one file, `{whl}`. {needs} This copy of "
+            f"the course does not record where its book is published, so this notebook cannot link to "
+            f"the file: download it from this exercise's page in the course's book (the download button "
+            f"at the top of the page), or ask your instructor for the book's address or for the file. Put "
+            f"it in this notebook's folder and run the first code cell below once. {after}")
+
+
+def install_cell(url: str, whl: str) -> str:
+    """The install cell's code (an ordinary cell before the imports)."""
+    if url:
+        return (f"# Install the course's checks, once (see \"Install the checks first\" above if the\n"
+                f"# address cannot be reached). At grading this cell does nothing.\n"
+                f"%pip install {url}/_static/{whl}")
+    return (f"# Install the course's checks, once: {whl} must be in this notebook's folder\n"
+            f"# (see \"Install the checks first\" above). At grading this cell does nothing.\n"
+            f"%pip install {whl}")
+
+
+def make_notebook(source: Path, target: Path | None = None, url: str | None = None) -> Path:
+    """Write the .ipynb that nbgrader reads from the reviewable jupytext source, with the
+    install paragraph and cell written where the source marks them (INSTALL_MARK).
+    `url`: the book's published address (default: _config.yml's, see book_url)."""
     import jupytext
+
+    from . import wheel
 
     try:
         nb = jupytext.read(source)
     except Exception as exc:
         raise CourseError(f"{source}: cannot be read as a jupytext notebook: {exc}") from exc
     nb.metadata.pop("jupytext", None)
+    marked = [c for c in nb.cells if c.cell_type == "markdown" and INSTALL_MARK in c.source]
+    if marked:
+        url = book_url(find_root(source.parent)) if url is None else url.rstrip("/")
+        marked[0].source = marked[0].source.replace(INSTALL_MARK, install_text(url, wheel.wheel_name()))
+        at = next((i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "imports"),
+                  None)
+        if at is None:
+            raise CourseError(f"{source}: the install cell goes before the cell whose grade_id is 'imports': none")
+        nb.cells.insert(at, nbformat.v4.new_code_cell(install_cell(url, wheel.wheel_name())))
     for i, cell in enumerate(nb.cells):
         # Stable ids (jupytext makes random ones), so regenerating changes nothing.
         cell.id = cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell-{i}"
@@ -123,18 +189,22 @@ _RELEASE_SETTINGS = ("--CourseDirectory.include=*.ipynb",)
 _RELEASE_CONFIG = {"CourseDirectory.include": ["*.ipynb"]}
 
 
-def release(root: Path, assignments: list[str] | None = None, out_dir: Path | None = None) -> list[Path]:
+def release(root: Path, assignments: list[str] | None = None, out_dir: Path | None = None,
+            url: str | None = None) -> list[Path]:
     """Make the student notebooks of `assignments` (all by default) with nbgrader.
 
     The released notebooks go to `out_dir` (default `<root>/exercises`), laid out as
-    `<assignment>/<assignment>.ipynb`. Returns their paths.
+    `<assignment>/<assignment>.ipynb`. Returns their paths. `url`: the book's address
+    the notebooks link to (default: _config.yml's html.baseurl); with another address
+    than the configured one, the checkout's solutions/*.ipynb are left as they are.
     """
     sources = assignment_sources(root)
     names = assignments or list(sources)
     for name in names:
         if name not in sources:
             raise CourseError(f"no assignment {name!r}: expected solutions/{name}/{name}.md")
-        make_notebook(sources[name])
+        if url is None:
+            make_notebook(sources[name])
     out_dir = (out_dir or root / "exercises").resolve()
     written = []
     with tempfile.TemporaryDirectory(prefix="rnn-release-") as tmp:
@@ -143,7 +213,10 @@ def release(root: Path, assignments: list[str] | None = None, out_dir: Path | No
         for name in names:
             dest = course / "source" / name
             dest.mkdir(parents=True)
-            shutil.copy2(root / "solutions" / name / f"{name}.ipynb", dest)
+            if url is None:
+                shutil.copy2(root / "solutions" / name / f"{name}.ipynb", dest)
+            else:
+                make_notebook(sources[name], dest / f"{name}.ipynb", url=url)
             nbgrader("generate_assignment", name, "--force", root=course, db=course / "gradebook.db",
                      extra=_RELEASE_SETTINGS)
             released = course / "release" / name
