@@ -218,3 +218,56 @@ def test_the_feedback_page_typesets_its_math_with_no_script(browser, tmp_path):
         context.close()
     assert outside == [], outside
     assert drawn >= 5 and not raw  # the intro's and the tasks' equations, none left as TeX
+
+
+FEEDBACK_LAYOUT_JS = r"""() => {
+  const doc = document.documentElement;
+  const table = document.querySelector('table');
+  const heads = table ? [...table.querySelectorAll('th')] : [];
+  const rect = el => el.getBoundingClientRect();
+  // the gap between a header's text and the next header's text
+  const textRect = el => { const r = document.createRange(); r.selectNodeContents(el); return r.getBoundingClientRect(); };
+  const gaps = heads.slice(1).map((th, i) => textRect(th).left - textRect(heads[i]).right);
+  const result = heads.length ? heads[heads.length - 1] : null;
+  const cells = table ? [...table.querySelectorAll('tbody tr')].map(tr => tr.lastElementChild) : [];
+  return {scrollWidth: doc.scrollWidth, innerWidth: window.innerWidth,
+          headers: heads.map(th => th.textContent.trim()), gaps,
+          resultWidth: result ? rect(result).width : 0,
+          resultCells: cells.map(td => rect(td).width),
+          tableRight: table ? rect(table).right : 0};
+}"""
+
+
+@pytest.fixture(scope="module")
+def feedback_page(tmp_path_factory):
+    """One real feedback page: a submission with a wrong rnn_cell (a long diagnosis) graded
+    by `rnn-course grade`'s pipeline."""
+    from conftest import make_submission
+
+    course_dir = tmp_path_factory.mktemp("feedback") / "course"
+    folder = course_dir / "submitted" / "s1" / ASSIGNMENT
+    folder.mkdir(parents=True)
+    nbformat.write(make_submission(ASSIGNMENT, {"rnn_cell": WRONG[ASSIGNMENT]["rnn_cell"]["b_hh-missing"]}),
+                   folder / f"{ASSIGNMENT}.ipynb")
+    course.grade(ROOT, ASSIGNMENT, course_dir, progress=False)
+    return course_dir / "feedback" / "s1" / ASSIGNMENT / f"{ASSIGNMENT}.html"
+
+
+@pytest.mark.parametrize("width", [bc.VIEWPORT["width"], bc.PHONE_WIDTH])
+def test_the_feedback_page_reads_on_a_desktop_and_a_phone(browser, feedback_page, width):
+    """Issue 24, item 4: at 1280 px and a phone's 390 px the page never scrolls sideways,
+    the grading notes' columns have space between them ("points" and "result" never
+    touch) and the result column keeps a readable width."""
+    with bc.serve(feedback_page.parent) as base:
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        page = context.new_page()
+        page.goto(f"{base}{feedback_page.name}")
+        page.wait_for_timeout(300)
+        got = page.evaluate(FEEDBACK_LAYOUT_JS)
+        page.screenshot(path=str(ROOT / "_build" / f"feedback-{width}.png"), full_page=False)
+        context.close()
+    assert got["headers"] == ["test", "points", "result"], got
+    assert got["scrollWidth"] <= got["innerWidth"] + 1, got  # no sideways scroll
+    assert min(got["gaps"]) >= 8, got  # "pointsresult" no more
+    assert got["resultWidth"] >= 0.45 * min(width, 900) - 40, got  # not a sliver
+    assert got["tableRight"] <= width + 1, got
