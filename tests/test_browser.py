@@ -161,11 +161,38 @@ def test_code_has_copy_buttons_and_long_plotting_code_is_folded(facts, page):
     assert bc.hide_input_problems(f, hide_input_cells(page)) == []
 
 
+def _repository_url() -> str:
+    import yaml
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    return str((config.get("repository") or {}).get("url") or "")
+
+
 @pytest.mark.parametrize("page", PAGES)
-def test_the_repository_and_download_buttons_are_there(facts, page):
+def test_the_download_button_is_there_and_a_repository_button_only_with_a_repository(facts, page):
+    """Issue 24, item 8: no placeholder repository button; one search control, not two."""
     f = facts(page)
-    assert f["repositoryButtons"], "no repository button"
     assert f["downloads"], "no download button"
+    url = _repository_url()
+    assert bool(f["repositoryButtons"]) == bool(url), (url, f["repositoryButtons"])
+    assert len(f["searchControls"]) == 1, f["searchControls"]
+
+
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_every_chapter_offers_itself_and_its_exercise_as_notebooks(facts, page):
+    """Issue 24, item 5: the chapter as a runnable .ipynb and its exercise notebook, from
+    the page's download menu."""
+    assert bc.chapter_download_problems(facts(page), page.split("/")[-1]) == []
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_exercise_page_offers_the_checks_wheel(facts, assignment):
+    from autograde.grading import wheel
+
+    f = facts(f"exercises/{assignment}/{assignment}")
+    links = [h for h in f["downloads"] if h.endswith(f"/_static/{wheel.wheel_name()}")]
+    assert links, f["downloads"]
+    assert bc.fetch(links[0])[:2] == b"PK"  # a wheel is a zip
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -393,3 +420,4 @@ def test_a_missing_or_empty_screenshot_is_caught(tmp_path):
     assert bc.screenshot_problems(tmp_path / "empty.png")
     (tmp_path / "tiny.png").write_bytes(png(10, 10, transparent=False))
     assert bc.screenshot_problems(tmp_path / "tiny.png")
+
