@@ -421,3 +421,36 @@ def test_a_missing_or_empty_screenshot_is_caught(tmp_path):
     (tmp_path / "tiny.png").write_bytes(png(10, 10, transparent=False))
     assert bc.screenshot_problems(tmp_path / "tiny.png")
 
+
+def test_the_common_mistakes_page_is_short_typeset_and_links_each_function_to_its_exercise(browser, site):
+    """Issue 24, item 6: was 39,000 px of plain text. Each mistake is a closed entry under
+    its function's heading; a list of chapters leads to one section per chapter; each
+    function links to its exercise; the equations are typeset."""
+    from autograde import chapters
+
+    context = browser.new_context(viewport=bc.VIEWPORT)
+    page = context.new_page()
+    page.goto(site + "book/common-mistakes.html", wait_until="load")
+    page.evaluate(bc.READY_JS)
+    got = page.evaluate("""() => ({
+        height: document.documentElement.scrollHeight,
+        entries: document.querySelectorAll('.admonition.dropdown').length,
+        open: [...document.querySelectorAll('.admonition.dropdown')].filter(a => !a.classList.contains('toggle-hidden')
+              && a.querySelector('.admonition-title + *') && a.querySelector('.admonition-title + *').offsetHeight > 0).length,
+        math: [...document.querySelectorAll('.admonition mjx-container')].length,
+        sections: [...document.querySelectorAll('section > h2')].map(h => h.closest('section').id),
+        contents: [...document.querySelectorAll('article li > p > a[href^="#"], article li > a[href^="#"]')].map(a => a.getAttribute('href')),
+        exerciseLinks: [...document.querySelectorAll('section section')].filter(s => s.querySelector(':scope > h3 code'))
+            .map(s => [s.querySelector(':scope > h3').textContent.replace('#', '').trim(),
+                       [...s.querySelectorAll(':scope > p a[href]')].map(a => a.getAttribute('href'))]),
+    })""")
+    context.close()
+    known = sum(len(chapters.mistakes_for(fn.name)) for fns in chapters.assignments().values() for fn in fns)
+    assert got["entries"] == known and got["open"] == 0, got["entries"]
+    assert got["height"] < 12000, got["height"]
+    assert got["math"] > 30, got["math"]
+    assert len(got["contents"]) == len(chapters.assignments()) and all(got["contents"]), got["contents"]
+    assert len(got["exerciseLinks"]) == sum(1 for fns in chapters.assignments().values() for fn in fns
+                                            if chapters.mistakes_for(fn.name))
+    for name, hrefs in got["exerciseLinks"]:
+        assert any("exercises/" in h and h.split("#")[0].endswith(".html") for h in hrefs), (name, hrefs)

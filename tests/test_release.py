@@ -102,9 +102,9 @@ def test_the_common_mistakes_page_capitalises_words_but_never_identifiers():
     words = [t for t in titles if t not in identifiers]
     assert identifiers and words
     for title in identifiers:  # "b_hh left out" stays "b_hh", never "B_hh"
-        assert f"**{title}.**" in page
+        assert f":::{{admonition}} {title}\n" in page
     for title in words:
-        assert f"**{title[0].upper()}{title[1:]}.**" in page
+        assert f":::{{admonition}} {title[0].upper()}{title[1:]}\n" in page
 
 
 @pytest.mark.slow

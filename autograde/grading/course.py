@@ -274,27 +274,42 @@ def mistakes_page(root: Path) -> str:
     from ..kernel import cases
     from ..kernel.compare import compare_output, format_pair
 
+    from .mathtext import typeset
+
     lines = ["# Common mistakes", "",
              "These are the mistakes the grader recognises. When a check in an exercise fails with",
              "*This looks like a known mistake*, it names one of them, with the explanation below. Each",
              "example takes the first public case where the mistake shows and gives, at the first index",
              "where they differ, the right value (what PyTorch computes) and the mistake's value.", "",
-             "This page is generated from the grader's catalogue (`autograde`), so the two always agree.", ""]
-    for assignment, functions in chapters.assignments().items():
+             "This page is generated from the grader's catalogue (`autograde`), so the two always agree.",
+             "One section per chapter, one heading per graded function (linked to its exercise); open a",
+             "mistake to read its explanation and an example.", ""]
+    titles = {}
+    for assignment in chapters.assignments():
         chapter = root / "book" / f"{assignment}.md"
-        title = next((ln[2:].strip() for ln in chapter.read_text(encoding="utf-8").splitlines()
-                      if ln.startswith("# ")), assignment) if chapter.exists() else assignment
-        lines += [f"## {title}", "", f"Exercise `{assignment}`.", ""]
+        titles[assignment] = next((ln[2:].strip() for ln in chapter.read_text(encoding="utf-8").splitlines()
+                                   if ln.startswith("# ")), assignment) if chapter.exists() else assignment
+    lines += [f"- [{titles[a]}](#mistakes-{a}): "
+              + ", ".join(f"`{fn.name}`" for fn in fns if chapters.mistakes_for(fn.name))
+              for a, fns in chapters.assignments().items()] + [""]
+    for assignment, functions in chapters.assignments().items():
+        exercise = f"../exercises/{assignment}/{assignment}.ipynb"
+        number = int(assignment[:2])
+        lines += [f"(mistakes-{assignment})=", f"## {titles[assignment]}", "",
+                  f"Exercise {number}, [`{assignment}`]({exercise}).", ""]
         for fn in functions:
             known = chapters.mistakes_for(fn.name)
             if not known:
                 continue
-            lines += [f"### `{fn.name}`", ""]
+            lines += [f"### `{fn.name}`", "",
+                      f"Graded in [exercise {number}]({exercise}); {len(known)} known mistake"
+                      f"{'s' if len(known) != 1 else ''}.", ""]
             for m in known:
                 # Capitalise a leading English word, never an identifier (b_hh, h_n, bias=False).
                 first = m.title.split()[0]
                 title = m.title[0].upper() + m.title[1:] if first.isalpha() and first.islower() else m.title
-                lines += [f"**{title}.** {m.explanation}", ""]
+                # Collapsed: the title shows, the explanation and the example open on a click.
+                lines += [f":::{{admonition}} {title}", ":class: dropdown", "", typeset(m.explanation), ""]
                 example = None
                 if fn.judge is not None:  # judged, not compared: say what the judge found
                     case = cases.public_cases(fn.name)[0]
@@ -303,6 +318,7 @@ def mistakes_page(root: Path) -> str:
                     if verdict is not None:
                         lines += [f"Example, public case {case.index} ({case.describe_inputs()}): "
                                   f"{verdict.message}.", ""]
+                    lines += [":::", ""]
                     continue
                 for case in cases.public_cases(fn.name):
                     wrong = (case.mistakes or {}).get(m.key)
@@ -310,6 +326,7 @@ def mistakes_page(root: Path) -> str:
                         if example is None and compare_output(name, right, got) is not None:
                             example = case, name, np.asarray(right), np.asarray(got)
                 if example is None:
+                    lines += [":::", ""]
                     continue
                 case, name, right, got = example
                 where = f"Example, public case {case.index} ({case.describe_inputs()}): "
@@ -326,6 +343,7 @@ def mistakes_page(root: Path) -> str:
                     want, have = format_pair(right[first], got[first])  # enough digits to differ
                     lines += [where + f"`{name}{list(first)}` should be {want}; with this mistake it "
                                       f"is {have} (largest difference {np.abs(right - got).max():.3g}).", ""]
+                lines += [":::", ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
