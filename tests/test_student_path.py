@@ -119,6 +119,7 @@ def test_the_wheel_in_a_fresh_venv_runs_the_released_notebooks_public_checks(req
                                                                            monkeypatch, tmp_path):
     from nbclient import NotebookClient
 
+    monkeypatch.delenv("PYTHONPATH", raising=False)  # a checkout on the path is no student's
     torch_declared = "torch" in chapters.sandbox_imports(assignment)  # its intro asks for torch too
     python, kernel_dir = request.getfixturevalue("student_torch_venv" if torch_declared else "student_venv")
     probe = subprocess.run([str(python), "-c", "import autograde.kernel, importlib.util as u; "

@@ -65,8 +65,9 @@ def install_text(url: str, whl: str) -> str:
     plain words where the course has no published book yet."""
     from .wheel import LOWEST_PYTHON
 
-    needs = (f"The checks need Python {LOWEST_PYTHON} or newer and numpy 2 (pip installs numpy if it is "
-             f"missing); they hold the checks and the public cases, never the answers.")
+    needs = (f"It needs Python {LOWEST_PYTHON} or newer and numpy 2 (pip installs numpy if it is missing), "
+             f"and it holds the checks and the public cases, never the answers.")
+    menu = "its download menu, at the top of the page, offers *checks .whl*"
     after = ("If the import cell had already failed, restart the kernel after installing. When your "
              "notebook is graded, the install cell does nothing and prints nothing: the grader has its "
              "own copy of the checks.")
@@ -76,23 +77,23 @@ def install_text(url: str, whl: str) -> str:
                 f"one file from the course's book:\n[{address}]({address})\n"
                 f"Run it once, in the Python you use for this course. {needs} If that address cannot be "
                 f"reached, open the book at [{url}/]({url}/), download `{whl}` from this exercise's page "
-                f"(the download button at the top of the page), put it in this notebook's folder and run "
-                f"`%pip install {whl}` instead. {after}")
-    return (f"**Install the checks first.** The checks come as one file, `{whl}`. {needs} This copy of "
-            f"the course does not record where its book is published, so this notebook cannot link to "
-            f"the file: download it from this exercise's page in the course's book (the download button "
-            f"at the top of the page), or ask your instructor for the book's address or for the file. Put "
-            f"it in this notebook's folder and run the first code cell below once. {after}")
+                f"({menu}), put it in this notebook's folder and run `%pip install {whl}` instead. {after}")
+    return (f"**Install the checks first.** The course's checks come as one file, `{whl}`. {needs} This "
+            f"copy of the course does not record where its book is published, so this notebook cannot "
+            f"link to the file: download it from this exercise's page in the course's book ({menu}), or "
+            f"ask your instructor for the book's address or for the file. Put it in this notebook's folder "
+            f"and run the first code cell below once. {after}")
 
 
 def install_cell(url: str, whl: str) -> str:
     """The install cell's code (an ordinary cell before the imports)."""
     if url:
-        return (f"# Install the course's checks, once (see \"Install the checks first\" above if the\n"
-                f"# address cannot be reached). At grading this cell does nothing.\n"
+        return ("# Install the course's checks, once. If the address cannot be reached,\n"
+                "# see \"Install the checks first\" above. At grading this cell does nothing.\n"
                 f"%pip install {url}/_static/{whl}")
-    return (f"# Install the course's checks, once: {whl} must be in this notebook's folder\n"
-            f"# (see \"Install the checks first\" above). At grading this cell does nothing.\n"
+    return ("# Install the course's checks, once: the file must be in this notebook's\n"
+            "# folder (see \"Install the checks first\" above). At grading this cell\n"
+            "# does nothing.\n"
             f"%pip install {whl}")
 
 
