@@ -140,6 +140,10 @@ async (theme) => {
     downloads: [...document.querySelectorAll('.dropdown-download-buttons a[href]')].map(a => a.href),
     repositoryButtons: [...document.querySelectorAll('.article-header-buttons a[href]')].map(a => a.href)
                         .filter(h => h.startsWith('http') && !h.startsWith(location.origin)),
+    // search boxes and buttons a reader can see (the primary sidebar's included)
+    searchControls: [...document.querySelectorAll('.search-button, .search-button-field, form.bd-search')]
+                     .filter(el => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden')
+                     .map(el => el.className),
     visibleText: document.body.innerText,
     allText: document.body.textContent,
   };
@@ -449,6 +453,39 @@ def notebook_download_problems(facts: Facts, name: str) -> list[str]:
     if "raise NotImplementedError()" not in code:
         return [f"the downloaded {name}.ipynb has no student stubs"]
     return []
+
+
+def fetch(url: str) -> bytes:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(url, timeout=30) as resp:
+        return resp.read()
+
+
+def chapter_download_problems(facts: Facts, name: str) -> list[str]:
+    """A chapter page offers the chapter as a notebook (.ipynb, with code cells and the
+    build's outputs) and its exercise notebook (with the stubs)."""
+    problems = []
+    chapter = [h for h in facts["downloads"] if urllib.parse.urlsplit(h).path.endswith(f"/_notebooks/{name}.ipynb")]
+    exercise = [h for h in facts["downloads"]
+                if urllib.parse.urlsplit(h).path.endswith(f"/exercises/{name}/{name}.ipynb")]
+    for links, what in ((chapter, "the chapter's notebook"), (exercise, "the exercise's notebook")):
+        if not links:
+            problems.append(f"no download of {what} among {facts['downloads']}")
+            continue
+        try:
+            nb = json.loads(fetch(links[0]))
+        except (urllib.error.URLError, ValueError) as exc:
+            problems.append(f"{what} ({links[0]}) is not a notebook: {exc}")
+            continue
+        code = [c for c in nb.get("cells", []) if c.get("cell_type") == "code"]
+        if not code:
+            problems.append(f"{what} has no code cell")
+        elif what == "the chapter's notebook" and not any(c.get("outputs") for c in code):
+            problems.append(f"{what} has no output: not the executed chapter")
+        elif what == "the exercise's notebook" and \
+                not any("raise NotImplementedError()" in "".join(c["source"]) for c in code):
+            problems.append(f"{what} has no student stubs")
+    return problems
 
 
 def search_results(browser, base: str, query: str, screenshot: Path | None = None) -> tuple[list[str], list[str]]:

@@ -161,11 +161,38 @@ def test_code_has_copy_buttons_and_long_plotting_code_is_folded(facts, page):
     assert bc.hide_input_problems(f, hide_input_cells(page)) == []
 
 
+def _repository_url() -> str:
+    import yaml
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    return str((config.get("repository") or {}).get("url") or "")
+
+
 @pytest.mark.parametrize("page", PAGES)
-def test_the_repository_and_download_buttons_are_there(facts, page):
+def test_the_download_button_is_there_and_a_repository_button_only_with_a_repository(facts, page):
+    """Issue 24, item 8: no placeholder repository button; one search control, not two."""
     f = facts(page)
-    assert f["repositoryButtons"], "no repository button"
     assert f["downloads"], "no download button"
+    url = _repository_url()
+    assert bool(f["repositoryButtons"]) == bool(url), (url, f["repositoryButtons"])
+    assert len(f["searchControls"]) == 1, f["searchControls"]
+
+
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_every_chapter_offers_itself_and_its_exercise_as_notebooks(facts, page):
+    """Issue 24, item 5: the chapter as a runnable .ipynb and its exercise notebook, from
+    the page's download menu."""
+    assert bc.chapter_download_problems(facts(page), page.split("/")[-1]) == []
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_exercise_page_offers_the_checks_wheel(facts, assignment):
+    from autograde.grading import wheel
+
+    f = facts(f"exercises/{assignment}/{assignment}")
+    links = [h for h in f["downloads"] if h.endswith(f"/_static/{wheel.wheel_name()}")]
+    assert links, f["downloads"]
+    assert bc.fetch(links[0])[:2] == b"PK"  # a wheel is a zip
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -393,3 +420,37 @@ def test_a_missing_or_empty_screenshot_is_caught(tmp_path):
     assert bc.screenshot_problems(tmp_path / "empty.png")
     (tmp_path / "tiny.png").write_bytes(png(10, 10, transparent=False))
     assert bc.screenshot_problems(tmp_path / "tiny.png")
+
+
+def test_the_common_mistakes_page_is_short_typeset_and_links_each_function_to_its_exercise(browser, site):
+    """Issue 24, item 6: was 39,000 px of plain text. Each mistake is a closed entry under
+    its function's heading; a list of chapters leads to one section per chapter; each
+    function links to its exercise; the equations are typeset."""
+    from autograde import chapters
+
+    context = browser.new_context(viewport=bc.VIEWPORT)
+    page = context.new_page()
+    page.goto(site + "book/common-mistakes.html", wait_until="load")
+    page.evaluate(bc.READY_JS)
+    got = page.evaluate("""() => ({
+        height: document.documentElement.scrollHeight,
+        entries: document.querySelectorAll('.admonition.dropdown').length,
+        open: [...document.querySelectorAll('.admonition.dropdown')].filter(a => !a.classList.contains('toggle-hidden')
+              && a.querySelector('.admonition-title + *') && a.querySelector('.admonition-title + *').offsetHeight > 0).length,
+        math: [...document.querySelectorAll('.admonition mjx-container')].length,
+        sections: [...document.querySelectorAll('section > h2')].map(h => h.closest('section').id),
+        contents: [...document.querySelectorAll('article li > p > a[href^="#"], article li > a[href^="#"]')].map(a => a.getAttribute('href')),
+        exerciseLinks: [...document.querySelectorAll('section section')].filter(s => s.querySelector(':scope > h3 code'))
+            .map(s => [s.querySelector(':scope > h3').textContent.replace('#', '').trim(),
+                       [...s.querySelectorAll(':scope > p a[href]')].map(a => a.getAttribute('href'))]),
+    })""")
+    context.close()
+    known = sum(len(chapters.mistakes_for(fn.name)) for fns in chapters.assignments().values() for fn in fns)
+    assert got["entries"] == known and got["open"] == 0, got["entries"]
+    assert got["height"] < 12000, got["height"]
+    assert got["math"] > 30, got["math"]
+    assert len(got["contents"]) == len(chapters.assignments()) and all(got["contents"]), got["contents"]
+    assert len(got["exerciseLinks"]) == sum(1 for fns in chapters.assignments().values() for fn in fns
+                                            if chapters.mistakes_for(fn.name))
+    for name, hrefs in got["exerciseLinks"]:
+        assert any("exercises/" in h and h.split("#")[0].endswith(".html") for h in hrefs), (name, hrefs)

@@ -271,3 +271,43 @@ def test_searching_the_sandbox_or_using_the_next_window_earns_no_forecast_points
     assert scores[student]["test_forecast_hidden"] == (0.0, 3.0), _result(course_dir, student)
     if student == "search":
         assert "SEARCH arrays found" in _outputs(course_dir, student)
+
+
+def test_the_public_forecast_check_is_quick_and_the_hidden_bar_unchanged():
+    """Issue 24, item 10: the forecast's public check trains the student's model in the
+    notebook, so its series is short (the reference-style GRU's check: about a second of
+    CPU on one thread, under 5 s); the hidden cases, which carry the points, keep their
+    600 training values and the bar (RMSE below 0.9 x the best simple forecast's)."""
+    import time
+
+    import torch
+
+    from autograde.chapters import ch07_capstone as ch
+    from autograde.kernel import adapters, checks
+    from autograde.kernel.cases import public_cases
+    from conftest import solution_sources
+
+    (case,) = public_cases("forecast")
+    assert len(case.inputs["u_train"]) <= 320
+    # the shorter public case still rejects the catalogue's forecasts and the next window's
+    windows, k = case.inputs["windows"], case.inputs["k"]
+    next_window = np.repeat(windows[:, -1:], k, axis=1)
+    next_window[:-1] = windows[1:, :k]
+    for wrong in [next_window, *case.mistakes.values()]:
+        assert adapters.beats_simple_forecasts(case.inputs, case.expected,
+                                               wrong[0] if isinstance(wrong, list) else wrong)
+    assert all(len(c["u_train"]) == ch.N_TRAIN == 600 for c in references.hidden_inputs("forecast", 5297))
+    assert adapters.BEAT_RATIO == 0.9
+    ns = {"np": np, "torch": torch}
+    sources = solution_sources(ASSIGNMENT)
+    for name in ("make_windows", "chronological_split", "scale_splits", "rmse_mae", "forecast"):
+        exec(sources[name], ns)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        start = time.process_time()
+        checks.check("forecast", ns["forecast"])
+        cpu = time.process_time() - start
+    finally:
+        torch.set_num_threads(threads)
+    assert cpu < 5, f"the public forecast check took {cpu:.1f} s of CPU"

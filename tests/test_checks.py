@@ -140,3 +140,36 @@ def test_recorded_outputs_are_rescored_outside_the_kernel(tmp_path, monkeypatch)
     verdicts = trusted.rescore(records.read(tmp_path / "patched", known).records, {})
     assert verdicts and all(v.kernel_passed and not v.passed for v in verdicts)
     assert "h_t differs from the reference" in verdicts[0].message
+
+# Issue 24, item 8: what a check prints reads as English and shows what a student can use.
+def test_a_small_hyperparameter_pair_is_shown_by_its_values_not_its_shape():
+    def adam_step(theta, g, state, lr, betas, eps, weight_decay, amsgrad=False):
+        return theta - lr * g  # plain SGD: wrong on every case
+    with pytest.raises(CheckFailed) as info:
+        check("adam_step", adam_step)
+    msg = str(info.value)
+    assert "betas=(0.9, 0.999)" in msg, msg
+    assert "betas: (2,)" not in msg
+
+
+def test_one_case_is_counted_in_the_singular_and_a_passing_forecast_says_its_margin(capsys):
+    from autograde.kernel.cases import public_cases
+
+    ns = load_functions("01-rnn-basics")
+    check("rnn_cell", ns["rnn_cell"])
+    assert "on all 3 public cases" in capsys.readouterr().out
+    (case,) = public_cases("forecast")  # the capstone's forecast has one public case
+    from autograde.kernel import adapters
+
+    targets = np.asarray(case.expected[0])
+    simple = adapters.simple_forecasts(case.inputs["u_train"], case.inputs["windows"], case.inputs["k"])
+    best = min(simple.values(), key=lambda f: np.sqrt(np.mean((f - targets) ** 2)))
+    halfway = 0.5 * best + 0.5 * targets  # RMSE half the best simple forecast's
+
+    def forecast(u_train, windows, k):
+        return halfway.copy()
+    check("forecast", forecast)
+    out = capsys.readouterr().out
+    assert "on its 1 public case" in out and "all 1 " not in out, out
+    # how far below the bar: RMSE 0.5 x the best simple forecast's, the bar 0.9 x: 44% below it
+    assert "below the bar" in out and "44% below" in out, out

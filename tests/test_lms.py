@@ -125,3 +125,54 @@ def test_a_name_too_long_for_the_file_system_is_refused_alone_and_look_alike_ids
     assert "warning: the student ids 'Bob', 'Bоb', 'bob' look alike" in out, out
     assert f"warning: the student ids {', '.join(map(repr, sorted([nfc, nfd])))} look alike" in out, out
     assert out.count("warning:") == 2
+
+
+def test_grades_import_into_canvas_and_moodle_as_their_documented_formats(tmp_path):
+    """Issue 24, items 3, 8 and 9, through the real grading command: one student who ran
+    the notebook's install cell, graded with `--lms canvas`, then `--lms moodle`.
+    Canvas's gradebook import (see write_lms_csv for what was read): a header with Student,
+    ID, SIS User ID, SIS Login ID and Section before the assignment's column, a "Points
+    Possible" row, then one row per student found by its SIS Login ID. Moodle's CSV grade
+    import: a header, one row per student, a user-identifying column mapped to a Moodle
+    user field ("ID number" -> useridnumber) and one numeric column per grade item."""
+    nb = make_submission(A)
+    install = nbformat.v4.new_code_cell("%pip install rnn_course_checks-0.1.0-py3-none-any.whl")
+    nb.cells.insert(1, install)
+    folder = tmp_path / "course" / "submitted" / "jsmith" / A
+    folder.mkdir(parents=True)
+    nbformat.write(nb, folder / f"{A}.ipynb")
+    course_dir = tmp_path / "course"
+    proc = subprocess.run([str(BIN / "rnn-course"), "grade", A, "--course-dir", str(course_dir), "--lms", "canvas"],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert f"graded 1 submission of {A}" in proc.stdout, proc.stdout  # item 8: no "1 submissions"
+    # item 8: the progress bar names its stage before the first submission ends
+    first = proc.stderr.strip().splitlines()[0]
+    assert "0/1" in first and "grading" in first, proc.stderr
+    # item 3: the install cell did nothing and printed nothing at grading
+    executed = nbformat.read(course_dir / "autograded" / "jsmith" / A / f"{A}.ipynb", as_version=4)
+    cell = next(c for c in executed.cells if c.source == install.source)
+    assert cell.outputs == [], cell.outputs
+    feedback = (course_dir / "feedback" / "jsmith" / A / f"{A}.html").read_text()
+    assert "OSError" not in feedback and "rnn_course_checks-0.1.0" in feedback
+
+    with open(course_dir / f"grades-canvas-{A}.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    assert rows[0][:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"] and rows[0][5] == A
+    assert rows[1][0].strip() == "Points Possible" and float(rows[1][5]) == 11
+    canvas = {r[3]: float(r[5]) for r in rows[2:]}
+    assert canvas == {"jsmith": 11.0}
+
+    proc = subprocess.run([str(BIN / "rnn-course"), "grade", A, "--course-dir", str(course_dir), "--lms", "moodle"],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    with open(course_dir / f"grades-moodle-{A}.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == ["ID number", A] and rows == [{"ID number": "jsmith", A: "11"}]
+
+
+def test_the_command_line_says_its_version():
+    from autograde import __version__
+
+    out = subprocess.run([str(BIN / "rnn-course"), "--version"], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == f"rnn-course {__version__}"

@@ -102,6 +102,34 @@ def test_the_common_mistakes_page_capitalises_words_but_never_identifiers():
     words = [t for t in titles if t not in identifiers]
     assert identifiers and words
     for title in identifiers:  # "b_hh left out" stays "b_hh", never "B_hh"
-        assert f"**{title}.**" in page
+        assert f":::{{admonition}} {title}\n" in page
     for title in words:
-        assert f"**{title[0].upper()}{title[1:]}.**" in page
+        assert f":::{{admonition}} {title[0].upper()}{title[1:]}\n" in page
+
+
+@pytest.mark.slow
+def test_nbgrader_validate_shows_every_message_line_whole(tmp_path):
+    """Issue 24, item 7: `nbgrader validate`, which each exercise recommends, cuts a line
+    of an error at its width (90, less its indent, with "..."): a failed check's message,
+    its diagnosis and the student's quoted line must reach the student whole."""
+    import re
+
+    from autograde import chapters
+    from conftest import make_submission
+
+    wrong = {"rnn_cell": "def rnn_cell(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):\n"
+                         "    return np.tanh(x_t @ W_ih.T + b_ih + h_prev @ W_hh.T)  # b_hh left out\n",
+             "rnn_forward": "def rnn_forward(X, h_0, W_ih, W_hh, b_ih, b_hh):\n"
+                            "    return X.reshape(-1)[1000000] + W_ih.sum() + W_hh.sum() + b_ih.sum() + b_hh.sum()\n"}
+    path = tmp_path / "01-rnn-basics.ipynb"
+    nbformat.write(make_submission("01-rnn-basics", wrong), path)
+    env = {"PATH": f"{BIN}:/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([str(BIN / "nbgrader"), "validate", str(path)], cwd=tmp_path, capture_output=True,
+                         text=True, env=env).stdout
+    assert "VALIDATION FAILED" in out
+    cut = [line for line in out.splitlines() if line.endswith("...")]
+    assert not cut, "\n".join(cut)
+    flat = " ".join(out.split())
+    mistake = chapters.known_mistake("rnn_cell", "b_hh-missing")
+    assert " ".join(mistake.explanation.split()) in flat  # the diagnosis, every word
+    assert "X.reshape(-1)[1000000] + W_ih.sum() + W_hh.sum() + b_ih.sum() + b_hh.sum()" in flat  # the quoted line

@@ -254,3 +254,19 @@ def test_a_cell_that_prints_past_the_cap_and_then_fails_still_shows_its_error(tm
     assert "[output cut: this cell printed more than 256 KiB]" in texts(loud)
     assert [(o.ename, o.evalue) for o in loud.outputs if o.output_type == "error"] == [("KeyError", "'after the flood'")]
     assert texts(after) == "on\n" and status["finished"]
+
+
+def test_installing_the_checks_at_grading_does_nothing_and_prints_nothing(tmp_path):
+    """Issue 24, item 3: the notebook's install cell (and a student's own pip cell) reruns
+    at grading, where the checks are staged already and there is no network: it must
+    neither fail nor print. Nothing else changes: other magics and shell commands run."""
+    nb, status, _ = run(tmp_path, [
+        "%pip install rnn_course_checks-0.1.0-py3-none-any.whl",
+        "%pip install --quiet https://example.invalid/_static/rnn_course_checks-0.1.0-py3-none-any.whl",
+        "!pip install rnn_course_checks-0.1.0-py3-none-any.whl",
+        "!python -m pip install rnn_course_checks-0.1.0-py3-none-any.whl",
+        "%time x = 1\n!echo still runs",
+    ])
+    for cell in nb.cells[:4]:
+        assert cell.outputs == [], cell.outputs
+    assert "still runs" in texts(nb.cells[4]) and "Wall time" in texts(nb.cells[4])

@@ -1,10 +1,11 @@
 """The student's path in a real JupyterLab, as a student sees it (issue 11).
 
-The student's kernel is a fresh venv with numpy, ipykernel and the student's wheel only
-(conftest.student_venv); JupyterLab (pinned in requirements.txt) serves the released
-notebook on 127.0.0.1 with a token; Debian's chromium, driven by Playwright as in
-test_browser.py, opens it and, like a student, runs the install command the intro
-gives, the imports, a correct `rnn_cell` and its check, and a `jordan_step` with a known
+The student's kernel is a fresh venv with numpy and ipykernel only; JupyterLab (pinned
+in requirements.txt) serves, on 127.0.0.1 with a token, the notebook released with a
+book address (a local stand-in site holding the wheel at _static/), alone in a folder
+away from the book; Debian's chromium, driven by Playwright as in test_browser.py, opens
+it and, like a student, follows the intro's link (its text is the wheel's address) by
+running the notebook's own install cell, then the imports, a correct `rnn_cell` and its check, and a `jordan_step` with a known
 mistake and its check. The page must show the `ok` line, the diagnosis, no traceback
 into the package, and the message's lines unbroken by the browser (so no word is cut).
 A screenshot goes to _build/student-path.png for a person to look at.
@@ -46,23 +47,57 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def lab(student_venv, tmp_path_factory):
-    """JupyterLab on 127.0.0.1 with a token, its kernels from the student's venv only;
-    the released notebook (with a correct rnn_cell and a wrong jordan_step) and the wheel
-    in its folder, as a student would have downloaded them. Yields (base URL, token, nb)."""
-    _, kernels = student_venv
+def bare_venv(tmp_path_factory):
+    """A student's fresh venv before the checks are installed: numpy (as the grading
+    sandbox pins it) and a kernel (ipykernel as the course pins it), nothing of the
+    course. Returns the folder for JUPYTER_PATH holding its kernel "student"."""
+    folder = tmp_path_factory.mktemp("bare-venv")
+    pins = [line.split("#")[0].strip() for name in ("requirements-sandbox.txt", "requirements.txt")
+            for line in (ROOT / name).read_text().splitlines()
+            if line.split("#")[0].strip().startswith(("numpy==", "ipykernel=="))]
+    subprocess.run([sys.executable, "-m", "venv", str(folder / "venv")], check=True)
+    python = folder / "venv" / "bin" / "python"
+    proc = subprocess.run([str(python), "-m", "pip", "install", "--quiet", *pins], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    subprocess.run([str(python), "-m", "ipykernel", "install", "--prefix", str(folder / "kernels"),
+                    "--name", "student"], check=True, capture_output=True)
+    return folder / "kernels" / "share" / "jupyter"
+
+
+@pytest.fixture(scope="module")
+def book_site(tmp_path_factory):
+    """The book's site as the notebook's link finds it: the wheel at <book>/_static/,
+    served on 127.0.0.1 (a stand-in for the published address in _config.yml)."""
+    site = tmp_path_factory.mktemp("book-site")
+    wheel.build(site / "_static")
+    with bc.serve(site) as base:
+        yield base.rstrip("/")
+
+
+@pytest.fixture(scope="module")
+def lab(bare_venv, book_site, tmp_path_factory):
+    """JupyterLab on 127.0.0.1 with a token, its kernels from a student's bare venv only;
+    the notebook released with the book's address (with a correct rnn_cell and a wrong
+    jordan_step) in a folder of its own, away from the book and with no wheel beside it,
+    as a student who got it from an LMS would have it. Yields (base URL, token, nb, book)."""
+    kernels = bare_venv
     home = tmp_path_factory.mktemp("lab")
     work, settings = home / "work", home / "settings"
     work.mkdir()
     for name, text in SETTINGS.items():
         (settings / name).parent.mkdir(parents=True, exist_ok=True)
         (settings / name).write_text(text)
-    whl = wheel.build(work)
-    nb = course.student_notebook(ROOT, ASSIGNMENT, solved=False, replace={
-        "rnn_cell": solution_sources(ASSIGNMENT)["rnn_cell"],
-        "jordan_step": WRONG[ASSIGNMENT]["jordan_step"][MISTAKE]})
+    (released,) = course.release(ROOT, [ASSIGNMENT], out_dir=home / "released", url=book_site)
+    nb = nbformat.read(released, as_version=4)
+    answers = {"rnn_cell": solution_sources(ASSIGNMENT)["rnn_cell"],
+               "jordan_step": WRONG[ASSIGNMENT]["jordan_step"][MISTAKE]}
+    for cell in nb.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid in answers:
+            cell.source = answers[gid]
     nb.metadata["kernelspec"] = {"name": "student", "display_name": "student", "language": "python"}
     nbformat.write(nb, work / f"{ASSIGNMENT}.ipynb")
+    assert not list(work.glob("*.whl"))
     token, port = secrets.token_hex(16), free_port()
     env = {**os.environ, "JUPYTER_PATH": str(kernels), "JUPYTER_CONFIG_DIR": str(home / "config"),
            "JUPYTER_DATA_DIR": str(home / "data"), "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
@@ -87,7 +122,7 @@ def lab(student_venv, tmp_path_factory):
                 time.sleep(0.5)
         else:
             pytest.fail(f"JupyterLab did not start:\n{(home / 'lab.log').read_text()[-3000:]}")
-        yield base, token, nb, whl.name
+        yield base, token, nb, book_site
     finally:
         server.terminate()
         try:
@@ -117,7 +152,7 @@ DRAWN_JS = r"""
 
 
 def test_a_student_runs_the_checks_in_jupyterlab(browser, lab):
-    base, token, nb, whl = lab
+    base, token, nb, book = lab
     context = browser.new_context(viewport=bc.VIEWPORT)
     outside = []
     context.route("**/*", offline_route(base, outside))
@@ -129,16 +164,19 @@ def test_a_student_runs_the_checks_in_jupyterlab(browser, lab):
     page.wait_for_function(f"document.querySelectorAll('.jp-Notebook .jp-Cell').length == {len(nb.cells)}",
                            timeout=30000)
 
-    def run(index: int, source: str | None = None, timeout: float = 120) -> str:
+    def run(index: int, timeout: float = 120) -> str:
         cell = cells.nth(index)
         cell.scroll_into_view_if_needed()
         cell.locator(".jp-InputArea-prompt").click()
-        if source is not None:  # a new cell's code, typed as a student would
-            page.keyboard.press("Enter")
-            page.keyboard.type(source)
-            page.keyboard.press("Escape")
         page.keyboard.press("Shift+Enter")
         prompt = cell.locator(".jp-InputArea-prompt")
+        for _ in range(50):  # on a busy machine a click can come before the cell takes it
+            if prompt.inner_text().strip() != "[ ]:":
+                break
+            time.sleep(0.2)
+        else:
+            cell.locator(".jp-InputArea-prompt").click()
+            page.keyboard.press("Shift+Enter")
         deadline = time.time() + timeout
         while time.time() < deadline:
             text = prompt.inner_text()
@@ -147,21 +185,25 @@ def test_a_student_runs_the_checks_in_jupyterlab(browser, lab):
             time.sleep(0.2)
         raise AssertionError(f"cell {index} did not finish: {prompt.inner_text()}")
 
-    # the install command from the intro, in a new cell above the imports
+    # Issue 24, item 1: the intro's link, as JupyterLab renders it, is the wheel's address
+    # in the book (its text is the address itself), and the install cell installs from it.
+    cells.nth(0).locator(".jp-MarkdownOutput a[href$='.whl']").first.wait_for(timeout=30000)
+    links = cells.nth(0).locator(".jp-MarkdownOutput a").evaluate_all(
+        "els => els.map(a => [a.textContent.trim(), a.getAttribute('href')])")
+    wheels = [(text, href) for text, href in links if text.endswith(".whl")]
+    assert wheels == [(f"{book}/_static/{wheel.wheel_name()}",) * 2], links
+    link_text = wheels[0][0]
     imports = cell_index(nb, "imports")
-    cells.nth(imports).locator(".jp-InputArea-prompt").click()
-    page.keyboard.press("a")  # insert a cell above
-    page.wait_for_function(f"document.querySelectorAll('.jp-Notebook .jp-Cell').length == {len(nb.cells) + 1}")
-    installed = run(imports, f"%pip install {whl}", timeout=180)
-    assert "Successfully installed" in installed or "Requirement already satisfied" in installed, installed
-    offset = 1
-    assert run(imports + offset).strip() == ""  # from autograde.kernel import check
-    run(cell_index(nb, "rnn_cell") + offset)
-    ok = run(cell_index(nb, "test_rnn_cell_public") + offset)
+    assert nb.cells[imports - 1].source.endswith(f"%pip install {link_text}")
+    installed = run(imports - 1, timeout=180)
+    assert "Successfully installed rnn-course-checks" in installed, installed
+    assert run(imports).strip() == ""  # from autograde.kernel import check
+    run(cell_index(nb, "rnn_cell"))
+    ok = run(cell_index(nb, "test_rnn_cell_public"))
     assert "ok: rnn_cell matches nn.RNN (one time step) on all 3 public cases" in ok, ok
-    run(cell_index(nb, "jordan_step") + offset)
-    check_cell = cells.nth(cell_index(nb, "test_jordan_step_public") + offset)
-    shown = run(cell_index(nb, "test_jordan_step_public") + offset)
+    run(cell_index(nb, "jordan_step"))
+    check_cell = cells.nth(cell_index(nb, "test_jordan_step_public"))
+    shown = run(cell_index(nb, "test_jordan_step_public"))
     page.screenshot(path=str(ROOT / "_build" / "student-path.png"), full_page=False)
     assert 'This looks like a known mistake, "tanh applied to the output"' in " ".join(shown.split()), shown
     assert "jordan_step, public case 0" in shown and "CheckFailed" in shown
@@ -218,3 +260,56 @@ def test_the_feedback_page_typesets_its_math_with_no_script(browser, tmp_path):
         context.close()
     assert outside == [], outside
     assert drawn >= 5 and not raw  # the intro's and the tasks' equations, none left as TeX
+
+
+FEEDBACK_LAYOUT_JS = r"""() => {
+  const doc = document.documentElement;
+  const table = document.querySelector('table');
+  const heads = table ? [...table.querySelectorAll('th')] : [];
+  const rect = el => el.getBoundingClientRect();
+  // the gap between a header's text and the next header's text
+  const textRect = el => { const r = document.createRange(); r.selectNodeContents(el); return r.getBoundingClientRect(); };
+  const gaps = heads.slice(1).map((th, i) => textRect(th).left - textRect(heads[i]).right);
+  const result = heads.length ? heads[heads.length - 1] : null;
+  const cells = table ? [...table.querySelectorAll('tbody tr')].map(tr => tr.lastElementChild) : [];
+  return {scrollWidth: doc.scrollWidth, innerWidth: window.innerWidth,
+          headers: heads.map(th => th.textContent.trim()), gaps,
+          resultWidth: result ? rect(result).width : 0,
+          resultCells: cells.map(td => rect(td).width),
+          tableRight: table ? rect(table).right : 0};
+}"""
+
+
+@pytest.fixture(scope="module")
+def feedback_page(tmp_path_factory):
+    """One real feedback page: a submission with a wrong rnn_cell (a long diagnosis) graded
+    by `rnn-course grade`'s pipeline."""
+    from conftest import make_submission
+
+    course_dir = tmp_path_factory.mktemp("feedback") / "course"
+    folder = course_dir / "submitted" / "s1" / ASSIGNMENT
+    folder.mkdir(parents=True)
+    nbformat.write(make_submission(ASSIGNMENT, {"rnn_cell": WRONG[ASSIGNMENT]["rnn_cell"]["b_hh-missing"]}),
+                   folder / f"{ASSIGNMENT}.ipynb")
+    course.grade(ROOT, ASSIGNMENT, course_dir, progress=False)
+    return course_dir / "feedback" / "s1" / ASSIGNMENT / f"{ASSIGNMENT}.html"
+
+
+@pytest.mark.parametrize("width", [bc.VIEWPORT["width"], bc.PHONE_WIDTH])
+def test_the_feedback_page_reads_on_a_desktop_and_a_phone(browser, feedback_page, width):
+    """Issue 24, item 4: at 1280 px and a phone's 390 px the page never scrolls sideways,
+    the grading notes' columns have space between them ("points" and "result" never
+    touch) and the result column keeps a readable width."""
+    with bc.serve(feedback_page.parent) as base:
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        page = context.new_page()
+        page.goto(f"{base}{feedback_page.name}")
+        page.wait_for_timeout(300)
+        got = page.evaluate(FEEDBACK_LAYOUT_JS)
+        page.screenshot(path=str(ROOT / "_build" / f"feedback-{width}.png"), full_page=False)
+        context.close()
+    assert got["headers"] == ["test", "points", "result"], got
+    assert got["scrollWidth"] <= got["innerWidth"] + 1, got  # no sideways scroll
+    assert min(got["gaps"]) >= 8, got  # "pointsresult" no more
+    assert got["resultWidth"] >= 0.45 * min(width, 900) - 40, got  # not a sliver
+    assert got["tableRight"] <= width + 1, got

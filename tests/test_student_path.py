@@ -119,6 +119,7 @@ def test_the_wheel_in_a_fresh_venv_runs_the_released_notebooks_public_checks(req
                                                                            monkeypatch, tmp_path):
     from nbclient import NotebookClient
 
+    monkeypatch.delenv("PYTHONPATH", raising=False)  # a checkout on the path is no student's
     torch_declared = "torch" in chapters.sandbox_imports(assignment)  # its intro asks for torch too
     python, kernel_dir = request.getfixturevalue("student_torch_venv" if torch_declared else "student_venv")
     probe = subprocess.run([str(python), "-c", "import autograde.kernel, importlib.util as u; "
@@ -143,12 +144,37 @@ def test_the_wheel_in_a_fresh_venv_runs_the_released_notebooks_public_checks(req
 def test_the_exercise_intro_says_how_to_install_and_what_is_graded():
     for a in ASSIGNMENTS:
         intro = nbformat.read(release_path(a), as_version=4).cells[0].source
-        assert f"%pip install {wheel.wheel_name()}" in intro
-        assert f'href="../../_static/{wheel.wheel_name()}"' in intro
+        assert wheel.wheel_name() in intro and "ask your instructor" in intro  # no book address yet
+        assert "_static" not in intro  # no link that works only inside the book's folder
+        assert f"Python {wheel.LOWEST_PYTHON} or newer" in intro
+        cells = nbformat.read(release_path(a), as_version=4).cells
+        imports = next(i for i, c in enumerate(cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "imports")
+        assert cells[imports - 1].source.endswith(f"%pip install {wheel.wheel_name()}")  # the install cell
         assert f"nbgrader validate {a}.ipynb" in intro and "pip install nbgrader" in intro
         assert "Seed 004" in intro and "深度学习 | DRNN、BRNN、LSTM、GRU" in intro
         for fn in chapters.assignments()[a]:
             assert re.search(rf"`{fn.name}` \d+", intro), fn.name  # points per function
+
+
+def test_with_a_published_book_every_notebook_links_the_wheel_by_its_address(tmp_path):
+    """Issue 24, item 1: the address comes from _config.yml (html.baseurl), set once; the
+    link's text is the address itself, the install cell installs from it, and the intro
+    says what to do when it cannot be reached."""
+    from autograde.grading import course
+
+    url = "https://books.example.org/rnn-course"
+    address = f"{url}/_static/{wheel.wheel_name()}"
+    for nb_path in course.release(ROOT, out_dir=tmp_path, url=url):
+        nb = nbformat.read(nb_path, as_version=4)
+        intro = nb.cells[0].source
+        assert f"[{address}]({address})" in intro, intro
+        assert "cannot be reached" in intro and f"[{url}/]({url}/)" in intro
+        assert "../_static" not in intro and "ask your instructor" not in intro
+        install = [c for c in nb.cells if c.cell_type == "code" and "%pip install" in c.source]
+        assert len(install) == 1 and install[0].source.endswith(f"%pip install {address}")
+    assert course.book_url(ROOT) == "", "a real address in _config.yml: test it like the one above"
+    for a in ASSIGNMENTS:  # the release above left the checkout's notebooks as they were
+        assert address not in (ROOT / "solutions" / a / f"{a}.ipynb").read_text()
 
 
 # ------------------------------------------------------------------ 3: the message, not a traceback
@@ -397,3 +423,57 @@ def test_an_argument_changed_by_the_function_a_function_calls_says_where_to_look
     assert "lstm_forward changed its argument c_0 in place" in downstream
     assert "If lstm_forward passes it on to lstm_cell_forward, the change may be made there" in downstream
     assert "Note: lstm_forward uses lstm_cell_forward" in downstream
+
+
+def lowest_python() -> Path:
+    """An interpreter of the lowest Python the wheel admits (wheel.LOWEST_PYTHON): on the
+    PATH as python3.9, or one of pyenv's (the course's machines have pyenv's 3.9)."""
+    import glob
+    import os
+    import shutil
+
+    name = f"python{wheel.LOWEST_PYTHON}"
+    pyenv = os.environ.get("PYENV_ROOT", str(Path.home() / ".pyenv"))
+    candidates = sorted(glob.glob(f"{pyenv}/versions/{wheel.LOWEST_PYTHON}.*/bin/python")) + \
+        [p for p in [shutil.which(name)] if p]
+    found = next((p for p in candidates  # a pyenv shim of a version not selected fails: skip it
+                  if subprocess.run([p, "-c", ""], capture_output=True).returncode == 0), None)
+    if not found:
+        pytest.fail(f"no {name} to test the wheel's lowest Python on: install one (pyenv install "
+                    f"{wheel.LOWEST_PYTHON}) or put {name} on the PATH")
+    return Path(found)
+
+
+@pytest.mark.slow
+def test_the_wheel_installs_and_passes_every_numpy_exercise_on_the_lowest_python_it_admits(tmp_path):
+    """Issue 24, item 2: the wheel's metadata admits Python 3.9, so a fresh 3.9 venv with
+    the numpy pip chooses there (numpy>=2: 2.0) installs it without overriding anything and
+    runs each released notebook's public checks on the solutions. The capstone needs
+    PyTorch 2.13, which needs Python 3.10: its intro says so."""
+    from autograde.grading import course
+
+    python = lowest_python()
+    venv = tmp_path / "venv"
+    subprocess.run([str(python), "-m", "venv", str(venv)], check=True)
+    whl = wheel.build(tmp_path / "wheel")
+    proc = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", str(whl)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    version = subprocess.run([str(venv / "bin" / "python"), "-c", "import sys, numpy; "
+                              "print(sys.version_info[:2], numpy.__version__)"],
+                             capture_output=True, text=True, check=True).stdout
+    assert version.startswith(f"({wheel.LOWEST_PYTHON.replace('.', ', ')})"), version
+    for a in ASSIGNMENTS:
+        if "torch" in chapters.sandbox_imports(a):
+            intro = nbformat.read(release_path(a), as_version=4).cells[0].source
+            assert "needs Python 3.10 or newer" in intro
+            continue
+        nb = course.student_notebook(ROOT, a)
+        script = tmp_path / f"{a}.py"
+        script.write_text("\n\n".join(c.source for c in nb.cells if c.cell_type == "code"
+                                      and not c.source.lstrip().startswith(("%", "#"))))
+        run = subprocess.run([str(venv / "bin" / "python"), str(script)], capture_output=True, text=True,
+                             cwd=tmp_path, timeout=600)
+        assert run.returncode == 0, run.stderr[-3000:]
+        for fn in chapters.assignments()[a]:
+            assert f"ok: {fn.name} {'passes' if fn.judge else 'matches'}" in run.stdout, (a, fn.name)

@@ -9,7 +9,7 @@
     rnn-course collect NAME EXPORT.zip --course-dir DIR
                                       an LMS zip -> submitted/<student>/NAME/ (nbgrader zip_collect)
     rnn-course grade NAME --course-dir DIR [--student ID] [--jobs N] [--no-sandbox]
-                     [--scheduler tcp://HOST:PORT]
+                     [--scheduler tcp://HOST:PORT] [--lms generic|canvas|moodle]
                                       submitted/<student>/NAME/ -> gradebook, grades.csv, feedback/
                                       (each submission isolated with bubblewrap, graded in parallel
                                       on this machine's cores, or on a Dask cluster's workers)
@@ -55,6 +55,9 @@ def _references(check: bool) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="rnn-course", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    from .. import __version__
+
+    parser.add_argument("--version", action="version", version=f"rnn-course {__version__}")
     parser.add_argument("--root", type=Path, default=None,
                         help="the course checkout (default: found from the current folder)")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -62,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("release", help="make the student notebooks in exercises/")
     p.add_argument("assignments", nargs="*")
     p.add_argument("--out", type=Path, default=None, help="folder for the released notebooks")
+    p.add_argument("--book-url", default=None,
+                   help="the book's address the notebooks link to (default: html.baseurl in _config.yml)")
     p = sub.add_parser("references", help="recompute the public cases with PyTorch")
     p.add_argument("--check", action="store_true", help="only check that the shipped ones agree")
     p = sub.add_parser("wheel", help="build the student's wheel of the checks")
@@ -84,6 +89,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-sandbox", action="store_true",
                    help="grade without bubblewrap isolation (every result is marked unsandboxed)")
     p.add_argument("--cell-timeout", type=int, default=None, help="seconds a cell may run (default 60)")
+    p.add_argument("--lms", choices=course.LMS_FORMATS, default="generic",
+                   help="the LMS CSV's columns: generic (student_id, score, points_possible, in "
+                        "grades-lms-NAME.csv), or the gradebook import of canvas or moodle "
+                        "(grades-canvas-NAME.csv, grades-moodle-NAME.csv)")
     p.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
                    help="run the sandboxes on this Dask cluster's workers (`dask scheduler`, then "
                         "`dask worker tcp://HOST:PORT` on each machine; see below); --jobs is "
@@ -131,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
 
             print(f"wrote {wheel.build(args.out or root / '_build' / 'html' / '_static')}")
         elif args.command == "release":
-            for path in course.release(root, args.assignments or None, args.out):
+            for path in course.release(root, args.assignments or None, args.out, url=args.book_url):
                 print(f"released {path}")
             if not args.out:
                 print(f"wrote {course.write_mistakes_page(root).relative_to(root)}")
@@ -140,12 +149,14 @@ def main(argv: list[str] | None = None) -> int:
 
             limits = sandbox.Limits(cell_timeout=args.cell_timeout) if args.cell_timeout else None
             result = course.grade(root, args.assignment, args.course_dir, args.student, jobs=args.jobs,
-                                  sandboxed=not args.no_sandbox, limits=limits, scheduler=args.scheduler)
+                                  sandboxed=not args.no_sandbox, limits=limits, scheduler=args.scheduler, lms=args.lms)
             flagged = [r for r in result.results if r.flags]
-            print(f"graded {len(result.results)} submissions of {args.assignment}; {len(flagged)} flagged")
+            n = len(result.results)
+            print(f"graded {n} submission{'s' if n != 1 else ''} of {args.assignment}; {len(flagged)} flagged")
             for r in flagged:
                 print(f"  {r.student}: {', '.join(r.flags)}")
             print(f"gradebook: {result.gradebook}\ngrades:    {result.grades_csv}\n"
+                  f"LMS CSV:   {result.grades_csv.parent / course.lms_csv_name(args.assignment, args.lms)}\n"
                   f"feedback:  {result.feedback_dir}\n"
                   f"report:    {result.grades_csv.parent / 'reports' / args.assignment / 'index.html'}")
     except course.CourseError as exc:

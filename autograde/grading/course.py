@@ -43,15 +43,82 @@ def assignment_sources(root: Path) -> dict[str, Path]:
     return found
 
 
-def make_notebook(source: Path, target: Path | None = None) -> Path:
-    """Write the .ipynb that nbgrader reads from the reviewable jupytext source."""
+# Where each exercise's intro says how to install the checks: the release writes the
+# paragraph and the install cell from one place (install_text, install_cell), with the
+# book's published address from _config.yml (html.baseurl), so no notebook carries a
+# link that works only inside the book's folder.
+INSTALL_MARK = "<!-- install: the release writes how to install the checks here -->"
+
+
+def book_url(root: Path) -> str:
+    """The book's published address (`html: baseurl:` in _config.yml), or "" when the
+    course has none yet."""
+    import yaml
+
+    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8")) or {}
+    return str((config.get("html") or {}).get("baseurl") or "").strip().rstrip("/")
+
+
+def install_text(url: str, whl: str) -> str:
+    """The intro's paragraph on installing the checks: the wheel's address in the book
+    (a link whose text is the address itself), what to do when it is unreachable, and
+    plain words where the course has no published book yet."""
+    from .wheel import LOWEST_PYTHON
+
+    needs = (f"It needs Python {LOWEST_PYTHON} or newer and numpy 2 (pip installs numpy if it is missing), "
+             f"and it holds the checks and the public cases, never the answers.")
+    menu = "its download menu, at the top of the page, offers *checks .whl*"
+    after = ("If the import cell had already failed, restart the kernel after installing. When your "
+             "notebook is graded, the install cell does nothing and prints nothing: the grader has its "
+             "own copy of the checks.")
+    if url:
+        address = f"{url}/_static/{whl}"
+        return (f"**Install the checks first.** The first code cell below installs the course's checks, "
+                f"one file from the course's book:\n[{address}]({address})\n"
+                f"Run it once, in the Python you use for this course. {needs} If that address cannot be "
+                f"reached, open the book at [{url}/]({url}/), download `{whl}` from this exercise's page "
+                f"({menu}), put it in this notebook's folder and run `%pip install {whl}` instead. {after}")
+    return (f"**Install the checks first.** The course's checks come as one file, `{whl}`. {needs} This "
+            f"copy of the course does not record where its book is published, so this notebook cannot "
+            f"link to the file: download it from this exercise's page in the course's book ({menu}), or "
+            f"ask your instructor for the book's address or for the file. Put it in this notebook's folder "
+            f"and run the first code cell below once. {after}")
+
+
+def install_cell(url: str, whl: str) -> str:
+    """The install cell's code (an ordinary cell before the imports)."""
+    if url:
+        return ("# Install the course's checks, once. If the address cannot be reached,\n"
+                "# see \"Install the checks first\" above. At grading this cell does nothing.\n"
+                f"%pip install {url}/_static/{whl}")
+    return ("# Install the course's checks, once: the file must be in this notebook's\n"
+            "# folder (see \"Install the checks first\" above). At grading this cell\n"
+            "# does nothing.\n"
+            f"%pip install {whl}")
+
+
+def make_notebook(source: Path, target: Path | None = None, url: str | None = None) -> Path:
+    """Write the .ipynb that nbgrader reads from the reviewable jupytext source, with the
+    install paragraph and cell written where the source marks them (INSTALL_MARK).
+    `url`: the book's published address (default: _config.yml's, see book_url)."""
     import jupytext
+
+    from . import wheel
 
     try:
         nb = jupytext.read(source)
     except Exception as exc:
         raise CourseError(f"{source}: cannot be read as a jupytext notebook: {exc}") from exc
     nb.metadata.pop("jupytext", None)
+    marked = [c for c in nb.cells if c.cell_type == "markdown" and INSTALL_MARK in c.source]
+    if marked:
+        url = book_url(find_root(source.parent)) if url is None else url.rstrip("/")
+        marked[0].source = marked[0].source.replace(INSTALL_MARK, install_text(url, wheel.wheel_name()))
+        at = next((i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "imports"),
+                  None)
+        if at is None:
+            raise CourseError(f"{source}: the install cell goes before the cell whose grade_id is 'imports': none")
+        nb.cells.insert(at, nbformat.v4.new_code_cell(install_cell(url, wheel.wheel_name())))
     for i, cell in enumerate(nb.cells):
         # Stable ids (jupytext makes random ones), so regenerating changes nothing.
         cell.id = cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell-{i}"
@@ -123,18 +190,22 @@ _RELEASE_SETTINGS = ("--CourseDirectory.include=*.ipynb",)
 _RELEASE_CONFIG = {"CourseDirectory.include": ["*.ipynb"]}
 
 
-def release(root: Path, assignments: list[str] | None = None, out_dir: Path | None = None) -> list[Path]:
+def release(root: Path, assignments: list[str] | None = None, out_dir: Path | None = None,
+            url: str | None = None) -> list[Path]:
     """Make the student notebooks of `assignments` (all by default) with nbgrader.
 
     The released notebooks go to `out_dir` (default `<root>/exercises`), laid out as
-    `<assignment>/<assignment>.ipynb`. Returns their paths.
+    `<assignment>/<assignment>.ipynb`. Returns their paths. `url`: the book's address
+    the notebooks link to (default: _config.yml's html.baseurl); with another address
+    than the configured one, the checkout's solutions/*.ipynb are left as they are.
     """
     sources = assignment_sources(root)
     names = assignments or list(sources)
     for name in names:
         if name not in sources:
             raise CourseError(f"no assignment {name!r}: expected solutions/{name}/{name}.md")
-        make_notebook(sources[name])
+        if url is None:
+            make_notebook(sources[name])
     out_dir = (out_dir or root / "exercises").resolve()
     written = []
     with tempfile.TemporaryDirectory(prefix="rnn-release-") as tmp:
@@ -143,7 +214,10 @@ def release(root: Path, assignments: list[str] | None = None, out_dir: Path | No
         for name in names:
             dest = course / "source" / name
             dest.mkdir(parents=True)
-            shutil.copy2(root / "solutions" / name / f"{name}.ipynb", dest)
+            if url is None:
+                shutil.copy2(root / "solutions" / name / f"{name}.ipynb", dest)
+            else:
+                make_notebook(sources[name], dest / f"{name}.ipynb", url=url)
             nbgrader("generate_assignment", name, "--force", root=course, db=course / "gradebook.db",
                      extra=_RELEASE_SETTINGS)
             released = course / "release" / name
@@ -201,27 +275,42 @@ def mistakes_page(root: Path) -> str:
     from ..kernel import cases
     from ..kernel.compare import compare_output, format_pair
 
+    from .mathtext import typeset
+
     lines = ["# Common mistakes", "",
              "These are the mistakes the grader recognises. When a check in an exercise fails with",
              "*This looks like a known mistake*, it names one of them, with the explanation below. Each",
              "example takes the first public case where the mistake shows and gives, at the first index",
              "where they differ, the right value (what PyTorch computes) and the mistake's value.", "",
-             "This page is generated from the grader's catalogue (`autograde`), so the two always agree.", ""]
-    for assignment, functions in chapters.assignments().items():
+             "This page is generated from the grader's catalogue (`autograde`), so the two always agree.",
+             "One section per chapter, one heading per graded function (linked to its exercise); open a",
+             "mistake to read its explanation and an example.", ""]
+    titles = {}
+    for assignment in chapters.assignments():
         chapter = root / "book" / f"{assignment}.md"
-        title = next((ln[2:].strip() for ln in chapter.read_text(encoding="utf-8").splitlines()
-                      if ln.startswith("# ")), assignment) if chapter.exists() else assignment
-        lines += [f"## {title}", "", f"Exercise `{assignment}`.", ""]
+        titles[assignment] = next((ln[2:].strip() for ln in chapter.read_text(encoding="utf-8").splitlines()
+                                   if ln.startswith("# ")), assignment) if chapter.exists() else assignment
+    lines += [f"- [{titles[a]}](#mistakes-{a}): "
+              + ", ".join(f"`{fn.name}`" for fn in fns if chapters.mistakes_for(fn.name))
+              for a, fns in chapters.assignments().items()] + [""]
+    for assignment, functions in chapters.assignments().items():
+        exercise = f"../exercises/{assignment}/{assignment}.ipynb"
+        number = int(assignment[:2])
+        lines += [f"(mistakes-{assignment})=", f"## {titles[assignment]}", "",
+                  f"Exercise {number}, [`{assignment}`]({exercise}).", ""]
         for fn in functions:
             known = chapters.mistakes_for(fn.name)
             if not known:
                 continue
-            lines += [f"### `{fn.name}`", ""]
+            lines += [f"### `{fn.name}`", "",
+                      f"Graded in [exercise {number}]({exercise}); {len(known)} known mistake"
+                      f"{'s' if len(known) != 1 else ''}.", ""]
             for m in known:
                 # Capitalise a leading English word, never an identifier (b_hh, h_n, bias=False).
                 first = m.title.split()[0]
                 title = m.title[0].upper() + m.title[1:] if first.isalpha() and first.islower() else m.title
-                lines += [f"**{title}.** {m.explanation}", ""]
+                # Collapsed: the title shows, the explanation and the example open on a click.
+                lines += [f":::{{admonition}} {title}", ":class: dropdown", "", typeset(m.explanation), ""]
                 example = None
                 if fn.judge is not None:  # judged, not compared: say what the judge found
                     case = cases.public_cases(fn.name)[0]
@@ -230,6 +319,7 @@ def mistakes_page(root: Path) -> str:
                     if verdict is not None:
                         lines += [f"Example, public case {case.index} ({case.describe_inputs()}): "
                                   f"{verdict.message}.", ""]
+                    lines += [":::", ""]
                     continue
                 for case in cases.public_cases(fn.name):
                     wrong = (case.mistakes or {}).get(m.key)
@@ -237,6 +327,7 @@ def mistakes_page(root: Path) -> str:
                         if example is None and compare_output(name, right, got) is not None:
                             example = case, name, np.asarray(right), np.asarray(got)
                 if example is None:
+                    lines += [":::", ""]
                     continue
                 case, name, right, got = example
                 where = f"Example, public case {case.index} ({case.describe_inputs()}): "
@@ -255,6 +346,7 @@ def mistakes_page(root: Path) -> str:
                     want, have = format_pair(right[first], got[first])  # enough digits to differ
                     lines += [where + f"`{name}{list(first)}` should be {want}; with this mistake it "
                                       f"is {have} (largest difference {np.abs(right - got).max():.3g}).", ""]
+                lines += [":::", ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -634,23 +726,62 @@ def collect_zip(assignment: str, archive: Path, course_dir: Path, pattern: str =
     return Collected(after, [Path(f).name for f in skipped], refused, lookalike_groups(after))
 
 
-def write_lms_csv(path: Path, results: list, assignment: str) -> Path:
-    """Grades in the form LMS gradebooks import: student id, score, points possible
-    (a student id that a spreadsheet would run as a formula is neutralised)."""
+# The LMS CSV formats `grade --lms` writes. What was read for each (issue 24, item 9):
+# - Canvas: its gradebook import takes a CSV as the gradebook export writes it. The Ohio
+#   State University's guide "Import a CSV File to Carmen Grades" (Carmen is Canvas;
+#   teaching.resources.osu.edu/toolsets/carmencanvas/guides/calculating-final-grades/
+#   import-csv-file-carmen-grades) lists the required columns: the student's name or ID
+#   or SIS User ID, the SIS Login ID, the Section, then one column per assignment; a
+#   teaching assistant's guide to Canvas's own "How do I import grades in the Gradebook?"
+#   (github.com/myl7/mylmoe, docs/posts/cityu-ta-upload-canvas-grade.md) names the login
+#   column "SIS Login ID" and says it alone is not enough without the other columns.
+#   Canvas's export puts the assignment's points in a "Points Possible" row under the
+#   header. The student id goes in "Student" and "SIS Login ID"; the others stay empty.
+# - Moodle: "Grade import" in Moodle's documentation (docs.moodle.org/311/en/Grade_import):
+#   a CSV with a header row; at import the teacher maps one column to a user field ("Map
+#   from" a column, "Map to" useridnumber, useremail, ...) and each grade column to a grade
+#   item; feedback columns are optional (and importing one overwrites that item's grades,
+#   so none is written). The student id goes in "ID number" (map it to useridnumber).
+LMS_FORMATS = ("generic", "canvas", "moodle")
+CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
+
+
+def lms_csv_name(assignment: str, lms: str = "generic") -> str:
+    return f"grades-lms-{assignment}.csv" if lms == "generic" else f"grades-{lms}-{assignment}.csv"
+
+
+def write_lms_csv(path: Path, results: list, assignment: str, lms: str = "generic") -> Path:
+    """Grades in the form an LMS gradebook imports (see LMS_FORMATS above): `generic` is
+    student id, score, points possible; `canvas` and `moodle` are those LMSs' documented
+    import formats. A student id that a spreadsheet would run as a formula is neutralised."""
     import csv
 
+    if lms not in LMS_FORMATS:
+        raise CourseError(f"unknown LMS format {lms!r}: choose one of {', '.join(LMS_FORMATS)}")
+    possible = max((r.max_score for r in results), default=0)
     tmp = path.with_suffix(".tmp")
     with open(tmp, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
-        w.writerow(["student_id", csv_text(assignment), "points_possible"])
-        for r in results:
-            w.writerow([csv_text(r.student), csv_number(r.score), csv_number(r.max_score)])
+        if lms == "canvas":
+            w.writerow([*CANVAS_COLUMNS, csv_text(assignment)])
+            w.writerow(["Points Possible", "", "", "", "", csv_number(possible)])
+            for r in results:
+                w.writerow([csv_text(r.student), "", "", csv_text(r.student), "", csv_number(r.score)])
+        elif lms == "moodle":
+            w.writerow(["ID number", csv_text(assignment)])
+            for r in results:
+                w.writerow([csv_text(r.student), csv_number(r.score)])
+        else:
+            w.writerow(["student_id", csv_text(assignment), "points_possible"])
+            for r in results:
+                w.writerow([csv_text(r.student), csv_number(r.score), csv_number(r.max_score)])
     os.replace(tmp, path)
     return path
 
 
 def grade(root: Path, assignment: str, course_dir: Path, student: str | None = None, jobs: int | None = None,
-          sandboxed: bool = True, limits=None, progress: bool = True, scheduler: str | None = None) -> GradeResult:
+          sandboxed: bool = True, limits=None, progress: bool = True, scheduler: str | None = None,
+          lms: str = "generic") -> GradeResult:
     """Grade `course_dir/submitted/<student>/<assignment>/` with the hardened pipeline.
 
     Writes `course_dir/autograded/` (executed notebooks and result.json), the nbgrader
@@ -700,7 +831,7 @@ def grade(root: Path, assignment: str, course_dir: Path, student: str | None = N
                             if p.is_dir() and not forms.invalid_student_id(p.name)) if r] + invalid
     # Grades first: a failure in the feedback step below must never cost the CSVs or the report.
     csv = write_grades_csv(course_dir / "grades.csv", everyone)
-    write_lms_csv(course_dir / f"grades-lms-{assignment}.csv", everyone, assignment)
+    write_lms_csv(course_dir / lms_csv_name(assignment, lms), everyone, assignment, lms)
     from . import report
 
     figures = report.start(everyone, assignment, course_dir)  # drawn while feedback is made

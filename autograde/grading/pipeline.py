@@ -488,14 +488,22 @@ class Progress:
         self.total, self.done, self.start, self.stream = total, 0, time.perf_counter(), stream
         self.tty = stream.isatty()
 
+    def stage(self, note: str) -> None:
+        """Say what is under way before the first submission ends (sandboxes starting,
+        the references importing): the bar is never silent for the first seconds."""
+        self._show(note, "   ?")
+
     def update(self, note: str) -> None:
         self.done += 1
         elapsed = time.perf_counter() - self.start
-        eta = elapsed / self.done * (self.total - self.done)
+        self._show(note, f"{elapsed / self.done * (self.total - self.done):4.0f}")
+
+    def _show(self, note: str, eta: str) -> None:
+        elapsed = time.perf_counter() - self.start
         width = 24
         bar = "#" * round(width * self.done / max(1, self.total))
         line = (f"[{bar:<{width}}] {self.done}/{self.total}  {elapsed:5.0f}s elapsed  "
-                f"eta {eta:4.0f}s  {note}")
+                f"eta {eta}s  {note}")
         self.stream.write(("\r" + line[:120].ljust(120)) if self.tty else line + "\n")
         if self.tty and self.done == self.total:
             self.stream.write("\n")
@@ -549,6 +557,10 @@ def grade_all(course_dir: Path, assignment: Assignment, db_url: str, students: l
         if not in_gradebook(db_url, result):
             record_in_gradebook(db_url, result)
     bar = Progress(len(todo)) if progress and todo else None
+    if bar:
+        where = "on the Dask cluster's workers" if scheduler else f"in {min(jobs, len(todo))} sandboxes at once"
+        bar.stage(f"grading {len(todo)} submission{'s' if len(todo) != 1 else ''} {where}: the first "
+                  f"ends in a few seconds")
     if todo:  # imported while the first sandboxes run, not after them
         if on_todo is not None:
             on_todo()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from .. import chapters
-from ..kernel.cases import describe_inputs, public_cases
+from ..kernel.cases import describe_inputs, hyperparameters, public_cases
 from ..kernel.diagnosis import diagnose
 from .records import Record
 from .references import hidden_inputs, hidden_mistakes, trusted_hidden
@@ -85,7 +85,8 @@ def rescore(records: list[Record], seeds: dict[str, int]) -> list[Verdict]:
             else:
                 passing.setdefault(key, []).append((mistake_outputs, actual))
         if not passed and rec.kind == "hidden":  # which case: its inputs' shapes and settings
-            message = f"({describe_inputs(inputs)}) {message}"
+            arguments = {k: v for k, v in inputs.items() if k in spec.inputs}  # never a secret's name
+            message = f"({describe_inputs(arguments, hyperparameters(rec.function, inputs))}) {message}"
         verdicts.append(Verdict(rec.function, rec.kind, rec.index, passed, rec.kernel_passed, message,
                                 structural=structural))
     # The cases passed count too: a mistake that would have failed one of them is not it.

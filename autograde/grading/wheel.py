@@ -3,8 +3,9 @@
     rnn-course wheel [--out DIR]      -> DIR/rnn_course_checks-<version>-py3-none-any.whl
 
 A student runs `%pip install rnn_course_checks-<version>-py3-none-any.whl` once; the
-exercise notebook's `from autograde.kernel import check` then works in any Python with
-numpy. The wheel holds `autograde/__init__.py` and `autograde/kernel/` (the checks, the
+exercise notebook's `from autograde.kernel import check` then works in any Python from
+3.9 on with numpy 2 (numpy 2.0 is the last to support 3.9; tests/test_student_path.py runs
+every exercise's public checks in a fresh venv of the lowest Python the metadata admits). The wheel holds `autograde/__init__.py` and `autograde/kernel/` (the checks, the
 comparison, the public cases and the titles and explanations of the known mistakes,
 in `kernel/data/*.npz`) and nothing else: no solution, no hidden seed, no reference,
 no `autograde.chapters` (PyTorch) and no `autograde.grading` (the instructor's side).
@@ -30,6 +31,9 @@ PACKAGE_DIR = Path(autograde.__file__).resolve().parent
 # What the wheel may hold, relative to the package folder: nothing else is ever added.
 INCLUDE = ("__init__.py", "kernel/*.py", "kernel/data/*.npz")
 _DATE = (2026, 1, 1, 0, 0, 0)
+# The lowest Python the wheel admits (its Requires-Python), said where the exercises say
+# how to install it (course.install_text) and tested (tests/test_student_path.py).
+LOWEST_PYTHON = "3.9"
 
 
 def version() -> str:
@@ -57,7 +61,7 @@ def _digest(data: bytes) -> str:
 def _metadata(ver: str) -> str:
     return (f"Metadata-Version: 2.1\nName: {PROJECT}\nVersion: {ver}\n"
             "Summary: The checks of the RNN course's exercises (student side: numpy only, no answers)\n"
-            "Requires-Python: >=3.11\nRequires-Dist: numpy>=2\n")
+            f"Requires-Python: >={LOWEST_PYTHON}\nRequires-Dist: numpy>=2\n")
 
 
 _WHEEL = "Wheel-Version: 1.0\nGenerator: rnn-course\nRoot-Is-Purelib: true\nTag: py3-none-any\n"

@@ -239,6 +239,18 @@ def beats_simple_forecasts(inputs, expected, actual, reveal=True):
                     max_abs_error=float(np.max(np.abs(got - targets))), kind="value")
 
 
+def beats_simple_forecasts_margin(inputs, expected, actual) -> str:
+    """How far a passing forecast's RMSE is below the bar (BEAT_RATIO x the best simple
+    forecast's)."""
+    targets = np.asarray(expected[0], dtype=np.float64)
+    simple = {name: _rmse(f, targets) for name, f in
+              simple_forecasts(inputs["u_train"], inputs["windows"], targets.shape[1]).items()}
+    best = min(simple, key=simple.get)
+    model, bar = _rmse(actual, targets), BEAT_RATIO * simple[best]
+    return (f"your forecast's RMSE is {model:.4g}, {100 * (bar - model) / bar:.0f}% below the bar "
+            f"({BEAT_RATIO} x {simple[best]:.4g}, the RMSE of {best})")
+
+
 def split_order(inputs, actual):
     """The mistake a wrong chronological split shows by its order: 'shuffled-split' when
     the three pieces hold exactly the series' values, not in time order."""

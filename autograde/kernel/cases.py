@@ -40,14 +40,31 @@ class Case:
         return f"{self.kind} case {self.index}"
 
     def describe_inputs(self) -> str:
-        return describe_inputs(self.inputs)
+        return describe_inputs(self.inputs, by_value=hyperparameters(self.function, self.inputs))
 
 
-def describe_inputs(inputs: dict) -> str:
-    """A case's inputs as a student can read them: arrays by shape, the rest by value."""
+def hyperparameters(function: str, inputs: dict) -> tuple[str, ...]:
+    """The inputs a function takes as settings, not data (an optimizer's `betas` pair):
+    a message shows them by value."""
+    try:
+        run = spec(function).run
+    except KeyError:
+        return ()
+    if run == "optimizer_trajectory":
+        from .adapters import TRAJECTORY_DATA
+
+        return tuple(k for k in inputs if k not in TRAJECTORY_DATA)
+    return ()
+
+
+def describe_inputs(inputs: dict, by_value: tuple[str, ...] = ()) -> str:
+    """A case's inputs as a student can read them: arrays by shape, the rest (and the
+    settings named in `by_value`, such as betas=(0.9, 0.999)) by value."""
     parts = []
     for k, v in inputs.items():
-        if isinstance(v, np.ndarray) and v.ndim:
+        if k in by_value and isinstance(v, np.ndarray) and v.ndim == 1:
+            parts.append(f"{k}={tuple(float(x) for x in v)!r}")
+        elif isinstance(v, np.ndarray) and v.ndim:
             parts.append(f"{k}: {v.shape}")
         else:
             parts.append(f"{k}={to_python(v) if isinstance(v, np.ndarray) else v!r}")

@@ -52,16 +52,23 @@ from .diagnosis import describe, diagnose
 from .spec import MistakeInfo, Spec
 
 
-WIDTH = 88  # message lines are wrapped here, between words (never mid-word)
+# Message lines are wrapped here, between words (never mid-word): `nbgrader validate`,
+# which each exercise recommends, indents an error's lines by 4 and cuts any longer than
+# 87 characters (its width, 90, less "..."), so 83 reach the student whole.
+WIDTH = 83
 
 
 def wrap(message: str, width: int = WIDTH) -> list[str]:
     """The message's lines, each paragraph wrapped between words; an indented line (a
-    quoted line of code) is kept as it is."""
+    quoted line of code) keeps its indent, and its continuation is indented further."""
     lines = []
     for line in message.split("\n"):
-        if line.startswith(" ") or len(line) <= width:
+        if len(line) <= width:
             lines.append(line)
+        elif line.startswith(" "):
+            indent = line[:len(line) - len(line.lstrip())]
+            lines += textwrap.wrap(line.strip(), width, initial_indent=indent, subsequent_indent=indent + "    ",
+                                   break_on_hyphens=False)
         else:
             lines += textwrap.wrap(line, width, break_long_words=False, break_on_hyphens=False,
                                    subsequent_indent="  ")
@@ -290,6 +297,8 @@ def run_cases(name: str, fn, cases: list[Case]) -> Run:
                     values_differ = values_differ and mismatch.first_index is not None
                 else:
                     passing.append((case.mistakes or {}, result))
+                    if spec.judge:  # a pass of a judged answer says by how much it passed
+                        print(_margin(spec, case, result))
         # A changed argument is recorded as an error with no outputs: the trusted
         # comparison, which sees only outputs, must fail this case too.
         record.write(name, case.kind, case.index, None if error else outputs, error,
@@ -302,6 +311,18 @@ def run_cases(name: str, fn, cases: list[Case]) -> Run:
         if mistake is not None:  # the in-place message comes first, then the mistake it hid
             return Run(failures, True, mistake, values_differ)
     return Run(failures, diagnosable, diagnose(spec, wrong, passing) if diagnosable else None, values_differ)
+
+
+def _margin(spec: Spec, case: Case, result) -> str:
+    from . import adapters
+
+    margin = getattr(adapters, f"{spec.judge}_margin", None)
+    return f"note: {spec.name}, {case.label}: {margin(case.inputs, case.expected, result)}" if margin else ""
+
+
+def cases_phrase(n: int, kind: str) -> str:
+    """"its 1 public case" or "all 3 public cases"."""
+    return f"its 1 {kind} case" if n == 1 else f"all {n} {kind} cases"
 
 
 def _instructor_hidden_cases(name: str, seed: int) -> list[Case]:
@@ -339,8 +360,8 @@ def check(name: str, fn, hidden_seed: int | None = None, hidden: bool = False) -
             if run.diagnosable else ""
         raise CheckFailed(run.failures[0] + more + diagnosis + note) from None
     if any(c.expected is None for c in cases):
-        print(f"recorded: {name} ran on all {len(cases)} {kind} cases; its outputs are compared with "
+        print(f"recorded: {name} ran on {cases_phrase(len(cases), kind)}; its outputs are compared with "
               f"{spec.matches} outside this notebook")
     else:
         verb = "passes" if spec.judge else "matches"
-        print(f"ok: {name} {verb} {spec.matches} on all {len(cases)} {kind} cases")
+        print(f"ok: {name} {verb} {spec.matches} on {cases_phrase(len(cases), kind)}")
