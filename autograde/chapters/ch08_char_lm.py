@@ -367,8 +367,8 @@ def _(logits, targets):
 
 
 @mistake("sequence_cross_entropy", "log-of-probabilities", "the log taken of the probabilities (log(0) = -inf when one underflows)", f"""
-    A probability below about 1e-308 is 0 in float64, and log(0) is -inf, even when the
-    softmax itself was computed with the max shift. Take the log-probability directly as
+    A probability below the smallest float64, about 5e-324, is 0, and log(0) is -inf,
+    even when the softmax itself was computed with the max shift. Take the log-probability directly as
     z - max(z) - log(sum(exp(z - max(z)))) (log-softmax): it stays finite however small
     the probability. The checks include a target whose probability is exp(-900). The
     definition: {_CE_EQ}.""")
