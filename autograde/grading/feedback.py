@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import html as _html
 import re
 from pathlib import Path
@@ -127,6 +128,7 @@ _MATH_ATTRIBUTES = {"math": ["display", "xmlns"], "mo": ["stretchy", "fence", "s
 _MATH = re.compile(r"\$\$(.+?)\$\$|(?<![\\$])\$(?=\S)([^$\n]+?)(?<=\S)\$(?!\$)", re.S)
 
 
+@functools.lru_cache(maxsize=4096)  # the instructor's formulas repeat in every student's page
 def tex_to_mathml(tex: str, display: bool) -> str:
     """MathML for `tex`, allow-listed; the TeX as escaped text if it cannot be converted."""
     import bleach
@@ -152,13 +154,20 @@ NOT_TYPESET = ("[Some formulas of this notebook are shown as TeX, not typeset: t
                "typesets at most {} characters of TeX per formula, {} per cell and {} in all.]")
 
 
+@functools.lru_cache(maxsize=2048)  # the instructor's markdown cells repeat in every page
+def _rendered(text: str) -> str:
+    """Markdown (its math already held out) as allow-listed HTML."""
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    return clean_html(markdown2html_mistune(text))
+
+
 def safe_markdown(source: str, budget: list[int] | None = None) -> str:
     """Markdown whose rendering by the feedback template is the allow-listed HTML of
     `source`: rendered once here (as nbconvert would), cleaned, with its math typeset as
     MathML, and kept on one line inside a <div> so that the template's own markdown pass
     leaves it as it is. `budget`: [characters of TeX the notebook may still typeset,
     formulas left as text so far], shared by its cells."""
-    from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
     budget = budget if budget is not None else [MAX_TEX_PER_NOTEBOOK, 0]
     source = str(source)
@@ -181,7 +190,7 @@ def safe_markdown(source: str, budget: list[int] | None = None) -> str:
         return f"MATHPLACEHOLDER{len(maths) - 1}X"
 
     try:
-        rendered = clean_html(markdown2html_mistune(_MATH.sub(hold, str(source))))
+        rendered = _rendered(_MATH.sub(hold, str(source)))
         rendered = re.sub(r"MATHPLACEHOLDER(\d+)X", lambda m: maths[int(m.group(1))], rendered)
     except Exception:  # e.g. a missing attachment: show the text as it was written
         rendered = f"<pre>{_html.escape(str(source))}</pre>"
