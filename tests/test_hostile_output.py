@@ -332,12 +332,13 @@ def test_typesetting_is_bounded_per_formula_cell_and_notebook(monkeypatch):
     original = latex2mathml.converter.convert
     monkeypatch.setattr(latex2mathml.converter, "convert", lambda tex, **k: converted.append(len(tex)) or
                         original(tex, **k))
+    feedback.tex_to_mathml.cache_clear()  # typeset formulas are cached: count real conversions
     budget = [feedback.MAX_TEX_PER_NOTEBOOK, 0]
     feedback.safe_markdown(f"$${BIG_FORMULA}$$", budget)
     assert converted == [] and budget[1] == 1
-    medium = "+".join(["a"] * 900)  # 1,799 characters: under the formula cap
-    for _ in range(40):
-        feedback.safe_markdown(" ".join(f"${medium}$" for _ in range(6)), budget)
+    for cell in range(40):  # each formula 1,799 characters (under the formula cap), all different
+        feedback.safe_markdown(" ".join("$" + "+".join([f"a{cell % 10}{i}"[:1]] * 900) + f"{cell}{i}$"
+                                        for i in range(6)), budget)
     assert sum(converted) <= feedback.MAX_TEX_PER_NOTEBOOK
     assert max(converted) <= feedback.MAX_FORMULA and len(converted) >= 4 * 4
 
