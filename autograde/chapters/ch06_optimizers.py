@@ -309,8 +309,10 @@ _RMSPROP_KINDS = [
 
 def _rmsprop_hyper(rng, index):
     k = dict(_RMSPROP_KINDS[index % 4])
-    for name in ("lr", "eps", "weight_decay", "momentum"):
+    for name in ("lr", "eps", "weight_decay"):
         k[name] = _jitter(rng, index, k[name])
+    # momentum stays below 1 (0.9 x 1.3 would diverge, and the run's rounding with it)
+    k["momentum"] = _jitter(rng, index, k["momentum"], 0.9, 1.05)
     k["alpha"] = _jitter(rng, index, k["alpha"], 0.97, 1.0)
     return k
 
