@@ -64,20 +64,65 @@ def read_regular(path: Path, cap: int) -> bytes:
         os.close(fd)
 
 
-def _headers(z: zipfile.ZipFile) -> dict[str, np.dtype]:
-    """Each array's dtype, read from its .npy header alone (its data stays unread)."""
-    dtypes = {}
+# An array's .npy header as numpy writes it (the repr of a dict: dtype, order, shape),
+# parsed here with a pattern, never with `ast`: numpy's own reader calls
+# `ast.literal_eval`, whose constructor keeps one recursion count for all threads on
+# CPython 3.11, so two submissions' records read at once could fail with "AST constructor
+# recursion depth mismatch" and an honest record was ignored (gh-106905).
+_NPY_MAGIC = b"\x93NUMPY"
+_NPY_HEADER = re.compile(r"\{'descr': '([<>|=]?[A-Za-z]\d*)', 'fortran_order': (True|False), "
+                         r"'shape': \(((?:\d+(?:, \d+)*,?)?)\), \} *\n?")
+MAX_HEADER_BYTES = 4096
+
+
+@dataclass(frozen=True)
+class _Header:
+    dtype: np.dtype
+    shape: tuple[int, ...]
+    fortran: bool
+    start: int  # where the array's bytes begin
+
+
+def _header(head: bytes) -> _Header:
+    """The header at the start of one .npy member (`head`: its first bytes or all)."""
+    if head[:6] != _NPY_MAGIC or len(head) < 10:
+        raise ValueError("an array that is not in .npy format")
+    major = head[6]
+    if major == 1:
+        length, start = int.from_bytes(head[8:10], "little"), 10
+    elif major in (2, 3):
+        length, start = int.from_bytes(head[8:12], "little"), 12
+    else:
+        raise ValueError(f"an array in .npy format {major}")
+    if length > MAX_HEADER_BYTES or len(head) < start + length:
+        raise ValueError("an array with a malformed header")
+    match = _NPY_HEADER.fullmatch(head[start:start + length].decode("latin-1"))
+    if match is None:
+        raise ValueError("an array with a malformed header")
+    descr, fortran, shape = match.groups()
+    dims = tuple(int(d) for d in shape.replace(",", " ").split())
+    return _Header(np.dtype(descr), dims, fortran == "True", start + length)
+
+
+def _headers(z: zipfile.ZipFile) -> dict[str, _Header]:
+    """Each array's header, read alone (its data stays unread)."""
+    headers = {}
     for info in z.infolist():
         with z.open(info) as f:
-            version = np.lib.format.read_magic(f)
-            if version == (1, 0):
-                _, _, dtype = np.lib.format.read_array_header_1_0(f)
-            elif version == (2, 0):
-                _, _, dtype = np.lib.format.read_array_header_2_0(f)
-            else:
-                raise ValueError(f"an array in .npy format {version}")
-        dtypes[info.filename.removesuffix(".npy")] = dtype
-    return dtypes
+            headers[info.filename.removesuffix(".npy")] = _header(f.read(12 + MAX_HEADER_BYTES))
+    return headers
+
+
+def _array(z: zipfile.ZipFile, name: str, header: _Header) -> np.ndarray:
+    """The array `name` (of a kind checked before: numbers or the metadata's text)."""
+    data = z.read(f"{name}.npy")
+    count = 1
+    for d in header.shape:
+        count *= d
+    if len(data) - header.start != count * header.dtype.itemsize:
+        raise ValueError(f"{name} holds {len(data) - header.start} bytes, not what its header says")
+    flat = np.frombuffer(data, dtype=header.dtype, count=count, offset=header.start)
+    return flat.reshape(header.shape, order="F" if header.fortran else "C").copy()
 
 
 def _parse(raw: bytes, known: dict[str, int]) -> tuple[Record, int]:
@@ -89,12 +134,11 @@ def _parse(raw: bytes, known: dict[str, int]) -> tuple[Record, int]:
             raise ValueError("too large when unpacked")
         if any(i.filename == "meta.npy" and i.file_size > MAX_META_BYTES for i in infos):
             raise ValueError("its metadata is too large")
-        dtypes = _headers(z)
-    if dtypes.get("meta") is None or dtypes["meta"].kind != "U":
-        raise ValueError("no metadata")
-    not_numbers = {k: d for k, d in dtypes.items() if k != "meta" and d.kind not in NUMERIC_KINDS}
-    with np.load(io.BytesIO(raw), allow_pickle=False) as data:
-        meta = json.loads(str(data["meta"]))
+        headers = _headers(z)
+        if headers.get("meta") is None or headers["meta"].dtype.kind != "U" or headers["meta"].shape != ():
+            raise ValueError("no metadata")
+        not_numbers = {k: h.dtype for k, h in headers.items() if k != "meta" and h.dtype.kind not in NUMERIC_KINDS}
+        meta = json.loads(str(_array(z, "meta", headers["meta"])))
         if not isinstance(meta, dict):
             raise ValueError("no metadata")
         function, kind, index = meta.get("function"), meta.get("kind"), meta.get("index")
@@ -111,7 +155,8 @@ def _parse(raw: bytes, known: dict[str, int]) -> tuple[Record, int]:
             key, dtype = sorted(not_numbers.items())[0]
             return Record(function, kind, index, None, f"returned {key.replace('out', 'output ')} as an array "
                           f"of dtype {dtype.str} (not numbers)", False), unpacked
-        outputs = None if n is None else [data[f"out{j}"] if f"out{j}" in data.files else None for j in range(n)]
+        outputs = None if n is None else [_array(z, f"out{j}", headers[f"out{j}"]) if f"out{j}" in headers
+                                          else None for j in range(n)]
     return Record(function, kind, index, outputs, None if error is None else str(error)[:2000],
                   meta.get("kernel_passed") is True), unpacked
 

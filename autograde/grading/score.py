@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
+import threading
 from functools import lru_cache
 
 from .. import chapters
@@ -42,12 +43,23 @@ def _check_calls(tree: ast.AST):
             yield node
 
 
+# `ast` on CPython 3.11 keeps one recursion count for all threads (gh-106905): two
+# grading threads parsing at once can fail with "AST constructor recursion depth
+# mismatch". Every parse here holds this lock (records.py parses no header with ast).
+_AST = threading.Lock()
+
+
+def _parse(source: str) -> ast.Module:
+    with _AST:
+        return ast.parse(source)
+
+
 @lru_cache(maxsize=None)
 def expected_checks(source: str) -> tuple[Expected, ...]:
     """The check(...) calls of a test cell, from its (instructor's) source; parsed once
     per grading run, not once per student."""
     found = []
-    for node in _check_calls(ast.parse(source)):
+    for node in _check_calls(_parse(source)):
         name = node.args[0].value
         seed = next((kw.value.value for kw in node.keywords
                      if kw.arg == "hidden_seed" and isinstance(kw.value, ast.Constant)), None)
@@ -65,7 +77,7 @@ def without_seeds(source: str) -> str:
     (`check("f", f, hidden_seed=710)` -> `check("f", f, hidden=True)`), so the kernel
     never sees a seed; the grader passes in the cases' inputs instead."""
     lines = source.split("\n")
-    for node in sorted(_check_calls(ast.parse(source)), key=lambda n: (n.lineno, n.col_offset), reverse=True):
+    for node in sorted(_check_calls(_parse(source)), key=lambda n: (n.lineno, n.col_offset), reverse=True):
         if not any(kw.arg == "hidden_seed" for kw in node.keywords):
             continue
         node.keywords = [kw for kw in node.keywords if kw.arg != "hidden_seed"] + \
