@@ -66,9 +66,10 @@ def read_regular(path: Path, cap: int) -> bytes:
 
 # An array's .npy header as numpy writes it (the repr of a dict: dtype, order, shape),
 # parsed here with a pattern, never with `ast`: numpy's own reader calls
-# `ast.literal_eval`, whose constructor keeps one recursion count for all threads on
-# CPython 3.11, so two submissions' records read at once could fail with "AST constructor
-# recursion depth mismatch" and an honest record was ignored (gh-106905).
+# `ast.literal_eval`, and CPython 3.11's AST constructor keeps its recursion count in
+# state shared by all threads (reported from a threaded program in CPython gh-106905). Two
+# submissions' records read at once in the grading threads once failed with "AST
+# constructor recursion depth mismatch", and an honest record was ignored.
 _NPY_MAGIC = b"\x93NUMPY"
 _NPY_HEADER = re.compile(r"\{'descr': '([<>|=]?[A-Za-z]\d*)', 'fortran_order': (True|False), "
                          r"'shape': \(((?:\d+(?:, \d+)*,?)?)\), \} *\n?")

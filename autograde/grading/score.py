@@ -43,9 +43,10 @@ def _check_calls(tree: ast.AST):
             yield node
 
 
-# `ast` on CPython 3.11 keeps one recursion count for all threads (gh-106905): two
-# grading threads parsing at once can fail with "AST constructor recursion depth
-# mismatch". Every parse here holds this lock (records.py parses no header with ast).
+# CPython 3.11's AST constructor keeps its recursion count in state shared by all
+# threads (CPython gh-106905): two grading threads parsing at once can fail with "AST
+# constructor recursion depth mismatch". Every parse here holds this lock (records.py
+# parses no header with ast).
 _AST = threading.Lock()
 
 
