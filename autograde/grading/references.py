@@ -3,7 +3,7 @@
 - `write_public`: every public case of an assignment (inputs, PyTorch's outputs, every
   known mistake's outputs) and the assignment's kernel-side specs, into the file that
   ships with the student's package (`rnn-course references`).
-- `hidden_inputs` / `write_hidden_inputs`: the inputs of the hidden cases made from a
+- `hidden_inputs` / `hidden_inputs_npz`: the inputs of the hidden cases made from a
   seed, passed into the sandbox without the seed and without any answer.
 - `trusted_hidden`, `hidden_mistakes`: the hidden cases' expected outputs, and the
   known mistakes' outputs on them, computed here, never read from anything a
@@ -98,11 +98,6 @@ def hidden_inputs_npz(seeds: dict[str, int]) -> bytes:
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     return buffer.getvalue()
-
-
-def write_hidden_inputs(path: Path, seeds: dict[str, int]) -> Path:
-    path.write_bytes(hidden_inputs_npz(seeds))
-    return path
 
 
 @lru_cache(maxsize=512)
