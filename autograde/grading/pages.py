@@ -267,10 +267,9 @@ def make_feedback(assignment: str, course_dir: Path, db: Path, students: list[st
         return course.executed(student, assignment).is_file()
 
     def fresh(student: str) -> bool:  # made after what it shows (a result reused, not regraded)
-        graded = course.autograded(student, assignment)
         try:
             made = page(student).stat().st_mtime_ns
-            shown = [graded / "result.json"] + [graded / f"{assignment}.ipynb"] * executed(student)
+            shown = [course.result(student, assignment)] + [course.executed(student, assignment)] * executed(student)
             return all(made >= p.stat().st_mtime_ns for p in shown)
         except OSError:
             return False
