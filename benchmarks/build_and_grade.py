@@ -30,8 +30,10 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 
-from autograde.grading import course  # noqa: E402
+from autograde.grading import authoring  # noqa: E402
+from kit import notebooks  # noqa: E402  (the tests' kit: a solved student notebook)
 
 SKIP = {".venv", "_build", ".git", ".pytest_cache", "course"}
 
@@ -75,12 +77,12 @@ def execution_target(stem: str) -> int | None:
 
 
 def grade_figures(work: Path, n: int) -> None:
-    assignments = sorted(course.assignment_sources(ROOT))
+    assignments = sorted(authoring.assignment_sources(ROOT))
     for assignment in assignments:
         times = {}
         for count in (1, n):
             course_dir = work / f"grade-{assignment}-{count}"
-            nb = course.student_notebook(ROOT, assignment)
+            nb = notebooks.student_notebook(ROOT, assignment)
             for i in range(count):
                 folder = course_dir / "submitted" / f"s{i:03d}" / assignment
                 folder.mkdir(parents=True)

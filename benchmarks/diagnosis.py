@@ -54,9 +54,9 @@ def wrong_answers() -> dict[str, str]:
             key = next((k for k in functions.get(fn.name, {}) if k in keys), None)
             if key:
                 # A self-contained cell: the solution of what it calls, then the mistake.
-                from autograde.grading import course
+                from kit import notebooks
 
-                solution = course.solution_code(ROOT, assignment)
+                solution = notebooks.solution_code(ROOT, assignment)
                 helpers = "\n".join(src for gid, src in solution.items() if gid != fn.name)
                 chosen[fn.name] = helpers + "\n" + functions[fn.name][key]
     return chosen
@@ -79,12 +79,13 @@ def grading_figures(answers: dict[str, str]) -> None:
 
     from autograde import chapters
     from autograde.grading import records, references, trusted
+    from kit import notebooks
     from autograde.kernel import cases, checks, record
 
     seeds = {name: 1000 + i for i, name in enumerate(answers)}
     known = {fn.name: len(fn.outputs) for fns in chapters.assignments().values() for fn in fns}
     with tempfile.TemporaryDirectory() as tmp:
-        os.environ[cases.HIDDEN_ENV] = str(references.write_hidden_inputs(Path(tmp) / "h.npz", seeds))
+        os.environ[cases.HIDDEN_ENV] = str(notebooks.write_hidden_inputs(Path(tmp) / "h.npz", seeds))
 
         def run_all(folder):
             os.environ[record.ENV] = str(folder)

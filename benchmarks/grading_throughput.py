@@ -38,9 +38,13 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 
-from autograde.grading import course, pipeline  # noqa: E402
-from autograde.grading.pages import Pages  # noqa: E402
+from autograde.grading import course, gradebook, pipeline  # noqa: E402
+from autograde.grading.cluster import Cluster  # noqa: E402
+from autograde.grading.execute import Given, Isolation, Slot, run_sandboxed  # noqa: E402
+from autograde.grading.pages import Pages, make_feedback  # noqa: E402
+from kit import notebooks  # noqa: E402  (the tests' kit: solved and wrong student notebooks)
 
 A = "01-rnn-basics"
 WRONG = {"rnn_cell": "def rnn_cell(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):\n"
@@ -56,13 +60,13 @@ def make_class(folder: Path, n: int) -> None:
         target = folder / "submitted" / f"{kind}-{i:03d}" / A
         target.mkdir(parents=True)
         if kind == "unanswered":
-            nb = course.student_notebook(ROOT, A, solved=False)
+            nb = notebooks.student_notebook(ROOT, A, solved=False)
         elif kind == "wrong":
-            nb = course.student_notebook(ROOT, A, {"rnn_cell": WRONG["rnn_cell"]})
+            nb = notebooks.student_notebook(ROOT, A, {"rnn_cell": WRONG["rnn_cell"]})
         elif kind == "wrong2":
-            nb = course.student_notebook(ROOT, A, {"rnn_param_count": WRONG["rnn_param_count"]})
+            nb = notebooks.student_notebook(ROOT, A, {"rnn_param_count": WRONG["rnn_param_count"]})
         else:
-            nb = course.student_notebook(ROOT, A)
+            nb = notebooks.student_notebook(ROOT, A)
         if kind == "crash":
             nb.cells.insert(len(nb.cells) - 3, nbformat.v4.new_code_cell("import os\nos._exit(1)"))
         text = nbformat.writes(nb)
@@ -143,19 +147,19 @@ def coordinator_cost(course_dir: Path) -> tuple[float, dict]:
             t1 = time.perf_counter()
             executed = None
             if prepared:
-                ran = pipeline.run_sandboxed(prepared.notebook, scratch / f"w-{student}", uid, limits, True, site,
-                                             task.hidden_inputs, dict(task.functions))
+                ran = run_sandboxed(prepared.notebook, Slot(scratch / f"w-{student}", uid, site),
+                                    Isolation(limits, True), Given(task.hidden_inputs, dict(task.functions)))
                 sandbox.release_mounts(scratch / f"w-{student}")
                 shutil.rmtree(scratch / f"w-{student}", ignore_errors=True)
                 references.trusted_hidden.cache_clear()
                 references.hidden_mistakes.cache_clear()
                 t2 = time.perf_counter()
-                result, executed = pipeline.finish(result, prepared, *ran, assignment=a, limits=limits)
+                result, executed = pipeline.finish(result, prepared, ran, a, limits)
             else:
                 t2 = time.perf_counter()
             t3 = time.perf_counter()
             pipeline.save(result, executed, course_dir)
-            pipeline.record_in_gradebook(f"sqlite:///{db}", result)
+            gradebook.record_in_gradebook(f"sqlite:///{db}", result)
             t4 = time.perf_counter()
             parts["form + hidden inputs"] += t1 - t0
             parts["references + re-comparison"] += t3 - t2
@@ -184,9 +188,9 @@ def main() -> None:
         if not args.skip_stock:  # stock nbgrader: the same steps, its grading step timed alone too
             stock_dir = copy_of("stock")
             db, _ = course._prepare_course(ROOT, A, stock_dir)
-            _, stock_grade = timed(course.nbgrader, "autograde", A, "--create", "--force", root=stock_dir, db=db,
+            _, stock_grade = timed(gradebook.nbgrader, "autograde", A, "--create", "--force", root=stock_dir, db=db,
                                    check=False)
-            _, stock_rest = timed(course._feedback, A, stock_dir, db, None)
+            _, stock_rest = timed(make_feedback, A, stock_dir, db, None)
             stock_total = stock_grade + stock_rest
 
         ours_dir = copy_of("ours")
@@ -199,9 +203,9 @@ def main() -> None:
             if (ours_dir / "autograded" / result.student / A / f"{A}.ipynb").is_file():
                 pages.submit(result.student)
 
-        results, ours_grade = timed(pipeline.grade_all, ours_dir, a, f"sqlite:///{db}", jobs=args.jobs,
+        results, ours_grade = timed(pipeline.grade_all, ours_dir, a, pipeline.LocalPool(args.jobs),
                                     progress=False, on_result=page_of, on_todo=pages.warm)
-        _, ours_rest = timed(course._feedback, A, ours_dir, db, None, results, pages)
+        _, ours_rest = timed(make_feedback, A, ours_dir, db, None, results, pages)
         ours_total = ours_grade + ours_rest
         assert not pages.failed and len(pages.made) == len(pages.submitted), pages.failed
 
@@ -213,7 +217,7 @@ def main() -> None:
         for i in range(3):
             late = ours_dir / "submitted" / f"late{i}" / A
             late.mkdir(parents=True)
-            nbformat.write(course.student_notebook(ROOT, A), late / f"{A}.ipynb")
+            nbformat.write(notebooks.student_notebook(ROOT, A), late / f"{A}.ipynb")
             _, seconds = timed(subprocess.run, cli + ["--student", f"late{i}"], cwd=ROOT, check=True,
                                capture_output=True)
             lates.append((seconds - pipeline.load(ours_dir, f"late{i}", A).seconds["wall"], seconds))
@@ -229,8 +233,7 @@ def main() -> None:
                     c.wait(workers)
                     there = copy_of(f"cluster-{workers}")
                     db2, a2 = assignment_of(there)
-                    got, seconds = timed(pipeline.grade_all, there, a2, f"sqlite:///{db2}", progress=False,
-                                         scheduler=c.address)
+                    got, seconds = timed(pipeline.grade_all, there, a2, Cluster(c.address), progress=False)
                     same = [(r.student, r.score, r.flags) for r in got] == \
                         [(r.student, r.score, r.flags) for r in results]
                     clusters[workers] = seconds, same

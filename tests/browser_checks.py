@@ -433,7 +433,7 @@ class LinkChecker:
 
 
 def leak_problems(facts: Facts, secrets: dict[str, str]) -> list[str]:
-    from autograde.grading import leaks
+    from kit import leaks
 
     return leaks.find_leaks(facts["allText"], secrets)
 

@@ -9,10 +9,11 @@ import nbformat
 import pytest
 
 from autograde import chapters
-from autograde.grading import course
+from autograde.grading import authoring
+from kit import notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
-ASSIGNMENTS = sorted(course.assignment_sources(ROOT))
+ASSIGNMENTS = sorted(authoring.assignment_sources(ROOT))
 BIN = Path(sys.executable).parent
 
 
@@ -25,7 +26,7 @@ def release_path(name: str) -> Path:
 
 
 def solution_sources(name: str) -> dict[str, str]:
-    return course.solution_code(ROOT, name)
+    return notebooks.solution_code(ROOT, name)
 
 
 def grade_class(course_dir: Path, assignment: str, subs: dict[str, nbformat.NotebookNode]
@@ -51,7 +52,7 @@ def grade_class(course_dir: Path, assignment: str, subs: dict[str, nbformat.Note
 
 
 def make_submission(name: str, replace: dict[str, str] | None = None, solved: bool = True) -> nbformat.NotebookNode:
-    return course.student_notebook(ROOT, name, replace, solved)
+    return notebooks.student_notebook(ROOT, name, replace, solved)
 
 
 @pytest.fixture(scope="session")

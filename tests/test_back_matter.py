@@ -136,7 +136,7 @@ def test_mathjax_is_served_by_the_site_not_a_cdn():
 
 @pytest.mark.slow
 def test_the_built_back_matter(built_book):
-    from autograde.grading import leaks
+    from kit import leaks
 
     glossary = leaks.html_text(built_book / "book" / "glossary.html")
     for entry in entries():

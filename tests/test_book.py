@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from autograde import chapters
-from autograde.grading import leaks
+from kit import leaks
 from conftest import ASSIGNMENTS, BIN, ROOT, solution_path
 
 pytestmark = pytest.mark.slow

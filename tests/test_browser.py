@@ -85,7 +85,7 @@ def links():
 
 @pytest.fixture(scope="session")
 def secrets():
-    from autograde.grading import leaks
+    from kit import leaks
 
     return {a: leaks.secret_lines(solution_path(a)) for a in ASSIGNMENTS}
 

@@ -12,6 +12,7 @@ from autograde import chapters
 from autograde.grading import references, sandbox
 from autograde.kernel import adapters
 from conftest import ASSIGNMENTS, ROOT, grade_class, make_submission
+from kit import notebooks
 
 ASSIGNMENT = "07-capstone"
 
@@ -23,7 +24,7 @@ def test_no_hidden_forecast_target_appears_in_anything_the_sandbox_receives(tmp_
     """The hidden-inputs file holds the forecast's arguments only: no key but u_train,
     windows and k, and not one target value anywhere in it (exact values: the same
     arrays on the same machine)."""
-    path = references.write_hidden_inputs(tmp_path / "hidden.npz", {"forecast": seed})
+    path = notebooks.write_hidden_inputs(tmp_path / "hidden.npz", {"forecast": seed})
     cases = references.hidden_inputs("forecast", seed)
     with np.load(path, allow_pickle=False) as data:
         keys = {k.rsplit("/", 1)[1] for k in data.files}

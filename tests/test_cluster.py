@@ -19,7 +19,8 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograde.grading import cluster, course, leaks, pipeline, references
+from autograde.grading import cluster, course, pipeline, references
+from kit import leaks
 from conftest import BIN, ROOT, make_submission
 
 sys.path.insert(0, str(ROOT / "benchmarks"))

@@ -12,8 +12,8 @@ import numpy as np
 
 from autograde import chapters
 from autograde.kernel import cases
-from autograde.grading import course, leaks
 from autograde.grading.score import function_of
+from kit import leaks, notebooks
 from conftest import ASSIGNMENTS, ROOT, grade_class, make_submission, solution_path
 from wrong_implementations import DEPENDS, cases as wrong_cases
 
@@ -51,7 +51,7 @@ class _GradedCourses(dict):
 def _in_place_steps():
     """Chapter 6's solution with every step updating theta in place (`theta -= ...`), as
     torch.optim does: right, and it must score as right (issue 23, item 3)."""
-    code = course.solution_code(ROOT, "06-optimizers")
+    code = notebooks.solution_code(ROOT, "06-optimizers")
     steps = {gid: re.sub(r"(?m)^(\s*)return theta - (.*), (state|\{.*\})$", r"\1theta -= \2\n\1return theta, \3", src)
              for gid, src in code.items() if gid.endswith("_step")}
     assert steps and all("theta -= " in src for src in steps.values()), steps

@@ -349,7 +349,7 @@ def test_a_page_that_never_finishes_costs_only_its_student(graded, tmp_path):
     the page's time limit; zoe gets the plain page and is listed, the next page is made."""
     import os
 
-    from autograde.grading.pages import Pages
+    from autograde.grading.pages import Pages, make_feedback
 
     course_dir, results = graded
     copy = tmp_path / "course"
@@ -361,7 +361,7 @@ def test_a_page_that_never_finishes_costs_only_its_student(graded, tmp_path):
     pages = Pages(copy, A, copy / "gradebook.db", seconds=5)
     for student in ("zoe", HOSTILE):
         pages.submit(student)
-    failed = course._feedback(A, copy, copy / "gradebook.db", None, [results["zoe"], results[HOSTILE]], pages)
+    failed = make_feedback(A, copy, copy / "gradebook.db", None, [results["zoe"], results[HOSTILE]], pages)
     assert failed == ["zoe"] and pages.made == [HOSTILE]
     record = json.loads((copy / "feedback" / f"{A}-failed.json").read_text())
     assert record == {"zoe": "making the page took longer than 5 s; it was stopped"}

@@ -17,7 +17,8 @@ import threading
 import nbformat
 import pytest
 
-from autograde.grading import course, leaks, pipeline, sandbox
+from autograde.grading import course, pipeline, sandbox
+from kit import leaks, notebooks
 from autograde.grading.score import function_of
 from conftest import ROOT, make_submission
 
@@ -308,7 +309,7 @@ for fd in range(3, 64):
     subs["kills_its_runner"] = extra_cell(good, "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)",
                                           after="many_to_one")
     subs["segfault"] = extra_cell(good, "import ctypes\nctypes.string_at(0)", after="many_to_one")
-    subs["memory_bomb"] = solved(jordan_step="blob = bytearray(64 * 2**30)\n" + course.solution_code(ROOT, A)["jordan_step"])
+    subs["memory_bomb"] = solved(jordan_step="blob = bytearray(64 * 2**30)\n" + notebooks.solution_code(ROOT, A)["jordan_step"])
     subs["fork_bomb"] = extra_cell(good, '''
 import os, time
 children = 0
@@ -866,7 +867,7 @@ def test_the_runners_memory_holds_no_seed(graded):
 
 def test_the_hidden_inputs_file_holds_inputs_only(tmp_path):
     from autograde.grading import references
-    path = references.write_hidden_inputs(tmp_path / "h.npz", {"rnn_cell": 5, "rnn_forward": 6})
+    path = notebooks.write_hidden_inputs(tmp_path / "h.npz", {"rnn_cell": 5, "rnn_forward": 6})
     import numpy as np
     with np.load(path) as data:
         assert data.files and all("/in/" in k for k in data.files)
@@ -978,7 +979,7 @@ def test_a_wall_limit_kill_is_reported_as_a_timeout_and_stale_scratch_is_cleaned
     folder.mkdir(parents=True)
     # A cell that ends before the wall limit, then a markdown cell, then the answer cell that
     # is running when the wall limit stops the run: the message names that one (item 9).
-    nb = solved(rnn_cell=course.solution_code(ROOT, A)["rnn_cell"] + "\nimport time\ntime.sleep(8)")
+    nb = solved(rnn_cell=notebooks.solution_code(ROOT, A)["rnn_cell"] + "\nimport time\ntime.sleep(8)")
     nb = extra_cell(nb, "import time\ntime.sleep(6)", after="imports")
     assert nb.cells[[c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells].index("imports") + 2] \
         .cell_type == "markdown"

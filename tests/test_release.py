@@ -5,7 +5,8 @@ import subprocess
 import nbformat
 import pytest
 
-from autograde.grading import course, leaks
+from autograde.grading import authoring
+from kit import leaks
 from conftest import ASSIGNMENTS, BIN, ROOT, release_path, solution_path
 
 
@@ -16,7 +17,7 @@ def _canonical(path):
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_the_solution_notebook_is_generated_from_its_jupytext_source(assignment, tmp_path):
-    fresh = course.make_notebook(ROOT / "solutions" / assignment / f"{assignment}.md", tmp_path / "nb.ipynb")
+    fresh = authoring.make_notebook(ROOT / "solutions" / assignment / f"{assignment}.md", tmp_path / "nb.ipynb")
     assert _canonical(fresh) == _canonical(solution_path(assignment)), \
         f"solutions/{assignment}/{assignment}.ipynb is stale: run `make exercises`"
 
@@ -24,7 +25,7 @@ def test_the_solution_notebook_is_generated_from_its_jupytext_source(assignment,
 @pytest.fixture(scope="module")
 def fresh_release(tmp_path_factory):
     out = tmp_path_factory.mktemp("release")
-    course.release(ROOT, out_dir=out)
+    authoring.release(ROOT, out_dir=out)
     return out
 
 
@@ -88,14 +89,14 @@ def test_nbgrader_validate_passes_the_solution_and_fails_the_release(assignment,
 
 def test_the_common_mistakes_page_is_generated_from_the_catalogue():
     page = ROOT / "book" / "common-mistakes.md"
-    assert page.read_text(encoding="utf-8") == course.mistakes_page(ROOT), \
+    assert page.read_text(encoding="utf-8") == authoring.mistakes_page(ROOT), \
         "book/common-mistakes.md is stale or hand-edited: run `make exercises`"
 
 
 def test_the_common_mistakes_page_capitalises_words_but_never_identifiers():
     from autograde import chapters
 
-    page = course.mistakes_page(ROOT)
+    page = authoring.mistakes_page(ROOT)
     titles = [m.title for a in ASSIGNMENTS for fn in chapters.assignments()[a]
               for m in chapters.mistakes_for(fn.name)]
     identifiers = [t for t in titles if not t.split()[0].isalpha() or not t.split()[0].islower()]

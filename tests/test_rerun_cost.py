@@ -16,7 +16,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograde.grading import course, figures, pipeline, report
+from autograde.grading import course, figures, gradebook, pipeline, report
 from autograde.grading.score import CellScore
 from conftest import ROOT, make_submission
 
@@ -62,7 +62,7 @@ def test_a_reused_result_missing_or_stale_in_the_gradebook_is_written_again(tmp_
     course_dir = tmp_path / "course"
     db_url, a = finished_run(course_dir, {"s0": 1.0, "s1": 0.5})
     assert gradebook_scores(course_dir, "s0") == {}
-    pipeline.grade_all(course_dir, a, db_url, progress=False)  # nothing to grade: both reused
+    pipeline.grade_all(course_dir, a, progress=False)  # nothing to grade: both reused
     for student, fraction in {"s0": 1.0, "s1": 0.5}.items():
         held = gradebook_scores(course_dir, student)
         assert held and all(v == pytest.approx(fraction * p) for v, p in
@@ -71,14 +71,14 @@ def test_a_reused_result_missing_or_stale_in_the_gradebook_is_written_again(tmp_
     # s1's result changes (regraded, then killed before the gradebook write): written again
     save_result(course_dir, a, "s1", 0.0, wall=1.0)
     r1 = pipeline.load(course_dir, "s1", A)
-    assert not pipeline.in_gradebook(db_url, r1)
+    assert not gradebook.in_gradebook(db_url, r1)
     written = []
-    real = pipeline.record_in_gradebook
-    monkeypatch.setattr(pipeline, "record_in_gradebook", lambda url, r: (written.append(r.student), real(url, r)))
-    pipeline.grade_all(course_dir, a, db_url, progress=False)
+    real = gradebook.record_in_gradebook
+    monkeypatch.setattr(gradebook, "record_in_gradebook", lambda url, r: (written.append(r.student), real(url, r)))
+    pipeline.grade_all(course_dir, a, progress=False)
     assert written == ["s1"]  # s0 is held as it is: not written again
     assert set(gradebook_scores(course_dir, "s1").values()) == {0.0}
-    assert pipeline.in_gradebook(db_url, r1) and pipeline.in_gradebook(db_url, pipeline.load(course_dir, "s0", A))
+    assert gradebook.in_gradebook(db_url, r1) and gradebook.in_gradebook(db_url, pipeline.load(course_dir, "s0", A))
 
 
 def test_a_run_with_nothing_new_imports_neither_nbgrader_nor_torch(tmp_path):

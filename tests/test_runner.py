@@ -1,4 +1,4 @@
-"""The in-sandbox notebook runner on its own (`autograde/grading/runner.py`), run by the
+"""The in-sandbox notebook runner on its own (`autograde/runner.py`), run by the
 sandbox environment's Python as the grader runs it, without bubblewrap: what a notebook
 sees of its kernel is IPython's, and every way a cell can end is recorded as such.
 
@@ -14,7 +14,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograde.grading import runner, sandbox
+from autograde import runner
+from autograde.grading import sandbox
 
 RUNNER = Path(runner.__file__)
 
@@ -186,7 +187,7 @@ def test_the_status_never_runs_ahead_of_the_saved_notebook(tmp_path):
 def test_unsandboxed_what_a_notebook_leaves_running_is_stopped_with_its_run(tmp_path):
     """Without bubblewrap no pid namespace ends a notebook's processes: the grader stops
     the run's whole process group when the run ends."""
-    from autograde.grading import pipeline
+    from autograde.grading import execute
 
     marker = f"left-running-{tmp_path.name}"
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
@@ -194,8 +195,8 @@ def test_unsandboxed_what_a_notebook_leaves_running_is_stopped_with_its_run(tmp_
     site = sandbox.stage_site(tmp_path / "site")
     with sandbox.UidClaim(1) as (uid,):
         try:
-            executed, status, _, _, _ = pipeline.run_sandboxed(nb, tmp_path / "work", uid, sandbox.Limits(),
-                                                               sandboxed=False, site=site)
+            executed, status, _, _, _ = execute.run_sandboxed(nb, execute.Slot(tmp_path / "work", uid, site),
+                                                              execute.Isolation(sandbox.Limits(), sandboxed=False))
         finally:
             sandbox.release_mounts(tmp_path / "work")
     assert status["finished"] and "started" in texts(executed.cells[0])

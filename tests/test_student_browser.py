@@ -26,7 +26,7 @@ import nbformat
 import pytest
 
 import browser_checks as bc
-from autograde.grading import course, wheel
+from autograde.grading import authoring, course, wheel
 from conftest import ROOT, solution_sources
 from wrong_implementations import WRONG
 
@@ -87,7 +87,7 @@ def lab(bare_venv, book_site, tmp_path_factory):
     for name, text in SETTINGS.items():
         (settings / name).parent.mkdir(parents=True, exist_ok=True)
         (settings / name).write_text(text)
-    (released,) = course.release(ROOT, [ASSIGNMENT], out_dir=home / "released", url=book_site)
+    (released,) = authoring.release(ROOT, [ASSIGNMENT], out_dir=home / "released", url=book_site)
     nb = nbformat.read(released, as_version=4)
     answers = {"rnn_cell": solution_sources(ASSIGNMENT)["rnn_cell"],
                "jordan_step": WRONG[ASSIGNMENT]["jordan_step"][MISTAKE]}

@@ -25,7 +25,8 @@ import numpy as np
 import pytest
 
 from autograde import chapters
-from autograde.grading import course, leaks, score, wheel
+from autograde.grading import authoring, score, wheel
+from kit import leaks, notebooks
 from autograde.kernel import checks
 from autograde.kernel.checks import CheckFailed, check
 from autograde.kernel.compare import compare_output, format_pair
@@ -130,7 +131,7 @@ def test_the_wheel_in_a_fresh_venv_runs_the_released_notebooks_public_checks(req
     assert probe.returncode == 0 and missing == ("['torch']" if torch_declared else "[]"), \
         probe.stdout + probe.stderr
     assert "site-packages" in where and not where.startswith(str(ROOT / "autograde")), where
-    nb = course.student_notebook(ROOT, assignment)
+    nb = notebooks.student_notebook(ROOT, assignment)
     nb.cells.append(nbformat.v4.new_code_cell("import autograde.kernel; print(autograde.kernel.__file__)"))
     monkeypatch.setenv("JUPYTER_PATH", str(kernel_dir))
     NotebookClient(nb, kernel_name="student", timeout=120, resources={"metadata": {"path": str(tmp_path)}},
@@ -160,11 +161,9 @@ def test_with_a_published_book_every_notebook_links_the_wheel_by_its_address(tmp
     """Issue 24, item 1: the address comes from _config.yml (html.baseurl), set once; the
     link's text is the address itself, the install cell installs from it, and the intro
     says what to do when it cannot be reached."""
-    from autograde.grading import course
-
     url = "https://books.example.org/rnn-course"
     address = f"{url}/_static/{wheel.wheel_name()}"
-    for nb_path in course.release(ROOT, out_dir=tmp_path, url=url):
+    for nb_path in authoring.release(ROOT, out_dir=tmp_path, url=url):
         nb = nbformat.read(nb_path, as_version=4)
         intro = nb.cells[0].source
         assert f"[{address}]({address})" in intro, intro
@@ -172,7 +171,7 @@ def test_with_a_published_book_every_notebook_links_the_wheel_by_its_address(tmp
         assert "../_static" not in intro and "ask your instructor" not in intro
         install = [c for c in nb.cells if c.cell_type == "code" and "%pip install" in c.source]
         assert len(install) == 1 and install[0].source.endswith(f"%pip install {address}")
-    assert course.book_url(ROOT) == "", "a real address in _config.yml: test it like the one above"
+    assert authoring.book_url(ROOT) == "", "a real address in _config.yml: test it like the one above"
     for a in ASSIGNMENTS:  # the release above left the checkout's notebooks as they were
         assert address not in (ROOT / "solutions" / a / f"{a}.ipynb").read_text()
 
@@ -260,7 +259,7 @@ def _in_place_source(assignment, name):
     arg, source = IN_PLACE[name]
     if source is not None:
         return arg, source
-    solution = course.solution_code(ROOT, assignment)[name]
+    solution = notebooks.solution_code(ROOT, assignment)[name]
     if name == "rnn_cell_backward":  # squares the argument h_t in place, then uses 1 - h_t
         return arg, solution.replace("da = dh_t * (1 - h_t ** 2)", "h_t **= 2\n    da = dh_t * (1 - h_t)")
     if name == "lstm_cell_backward":  # right gradients, then the caller's cache["f"] zeroed
@@ -272,7 +271,7 @@ def _in_place_source(assignment, name):
 def test_an_argument_changed_in_place_fails_the_functions_own_check_naming_it(name):
     assignment = chapters.get(name).assignment
     arg, source = _in_place_source(assignment, name)
-    assert source != course.solution_code(ROOT, assignment)[name]
+    assert source != notebooks.solution_code(ROOT, assignment)[name]
     ns = load_functions(assignment, {name: source})
     message = failure(name, ns[name])
     assert f"{name} changed its argument {arg} in place" in message, message
@@ -412,7 +411,7 @@ def test_every_exercise_states_the_rules_its_checks_enforce(assignment):
 def test_an_argument_changed_by_the_function_a_function_calls_says_where_to_look():
     """Issue 23, item 13: lstm_cell_forward overwrites c_prev; lstm_forward, which passes
     c_0 on to it, is told that the change may be made there, and its note names it."""
-    solution = course.solution_code(ROOT, "03-lstm")["lstm_cell_forward"]
+    solution = notebooks.solution_code(ROOT, "03-lstm")["lstm_cell_forward"]
     mutating = solution.replace("    return gate_o * np.tanh(c_new), c_new",
                                 "    c_prev[...] = c_new\n    return gate_o * np.tanh(c_prev), c_prev.copy()")
     assert mutating != solution
@@ -450,8 +449,6 @@ def test_the_wheel_installs_and_passes_every_numpy_exercise_on_the_lowest_python
     the numpy pip chooses there (numpy>=2: 2.0) installs it without overriding anything and
     runs each released notebook's public checks on the solutions. The capstone needs
     PyTorch 2.13, which needs Python 3.10: its intro says so."""
-    from autograde.grading import course
-
     python = lowest_python()
     venv = tmp_path / "venv"
     subprocess.run([str(python), "-m", "venv", str(venv)], check=True)
@@ -468,7 +465,7 @@ def test_the_wheel_installs_and_passes_every_numpy_exercise_on_the_lowest_python
             intro = nbformat.read(release_path(a), as_version=4).cells[0].source
             assert "needs Python 3.10 or newer" in intro
             continue
-        nb = course.student_notebook(ROOT, a)
+        nb = notebooks.student_notebook(ROOT, a)
         script = tmp_path / f"{a}.py"
         script.write_text("\n\n".join(c.source for c in nb.cells if c.cell_type == "code"
                                       and not c.source.lstrip().startswith(("%", "#"))))

@@ -191,7 +191,7 @@ register(GradedFunction(
 
 
 # --- known mistakes -------------------------------------------------------------------
-# Each is computed with PyTorch from the same inputs as the reference. See mistakes.py.
+# Each is computed with PyTorch from the same inputs as the reference (registry.Mistake).
 
 
 _CELL_EQ = "h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)"

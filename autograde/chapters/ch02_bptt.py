@@ -263,7 +263,7 @@ register(GradedFunction(
 
 
 # --- known mistakes -------------------------------------------------------------------
-# Each is computed with PyTorch from the same inputs as the reference (see mistakes.py):
+# Each is computed with PyTorch from the same inputs as the reference (registry.Mistake):
 # autograd of a modified model, or the reference's outputs with one part changed.
 
 

@@ -3,7 +3,7 @@
     rnn-course notebooks              solutions/*/*.md -> the .ipynb nbgrader reads
     rnn-course release [NAME ...]     nbgrader's student version -> exercises/, and the book's
                                       common-mistakes page from the catalogue of known mistakes
-    rnn-course references [--check]   public cases and their PyTorch outputs -> autograde/data/
+    rnn-course references [--check]   public cases and their PyTorch outputs -> autograde/kernel/data/
     rnn-course wheel [--out DIR]      the student's wheel (autograde.kernel alone) -> DIR
                                       (default _build/html/_static, where the book links to it)
     rnn-course collect NAME EXPORT.zip --course-dir DIR
@@ -32,7 +32,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import course
+from . import authoring, course, lms
+from .coursedir import CourseDir
+from .errors import CourseError
 
 
 def _references(check: bool) -> int:
@@ -89,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-sandbox", action="store_true",
                    help="grade without bubblewrap isolation (every result is marked unsandboxed)")
     p.add_argument("--cell-timeout", type=int, default=None, help="seconds a cell may run (default 60)")
-    p.add_argument("--lms", choices=course.LMS_FORMATS, default="generic",
+    p.add_argument("--lms", choices=lms.LMS_FORMATS, default="generic",
                    help="the LMS CSV's columns: generic (student_id, score, points_possible, in "
                         "grades-lms-NAME.csv), or the gradebook import of canvas or moodle "
                         "(grades-canvas-NAME.csv, grades-moodle-NAME.csv)")
@@ -120,9 +122,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "references":
             return _references(args.check)
         if args.command == "collect":
-            got = course.collect_zip(args.assignment, args.archive, args.course_dir,
-                                     args.pattern or course.ZIP_PATTERN)
-            print(f"collected {len(got.students)} students into {args.course_dir / 'submitted'}")
+            got = lms.collect_zip(args.assignment, args.archive, args.course_dir,
+                                     args.pattern or lms.ZIP_PATTERN)
+            print(f"collected {len(got.students)} students into {CourseDir(args.course_dir).submitted()}")
             for name in got.unmatched:
                 print(f"  skipped (no student id in the name): {name}")
             for name, why in got.refused:
@@ -131,19 +133,19 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  warning: the student ids {', '.join(map(repr, group))} look alike (case, accents "
                       f"or letters of another script); they were collected as {len(group)} students: check")
             return 0
-        root = course.find_root(args.root)
+        root = authoring.find_root(args.root)
         if args.command == "notebooks":
-            for src in course.assignment_sources(root).values():
-                print(f"wrote {course.make_notebook(src).relative_to(root)}")
+            for src in authoring.assignment_sources(root).values():
+                print(f"wrote {authoring.make_notebook(src).relative_to(root)}")
         elif args.command == "wheel":
             from . import wheel
 
             print(f"wrote {wheel.build(args.out or root / '_build' / 'html' / '_static')}")
         elif args.command == "release":
-            for path in course.release(root, args.assignments or None, args.out, url=args.book_url):
+            for path in authoring.release(root, args.assignments or None, args.out, url=args.book_url):
                 print(f"released {path}")
             if not args.out:
-                print(f"wrote {course.write_mistakes_page(root).relative_to(root)}")
+                print(f"wrote {authoring.write_mistakes_page(root).relative_to(root)}")
         elif args.command == "grade":
             from . import sandbox
 
@@ -156,10 +158,10 @@ def main(argv: list[str] | None = None) -> int:
             for r in flagged:
                 print(f"  {r.student}: {', '.join(r.flags)}")
             print(f"gradebook: {result.gradebook}\ngrades:    {result.grades_csv}\n"
-                  f"LMS CSV:   {result.grades_csv.parent / course.lms_csv_name(args.assignment, args.lms)}\n"
+                  f"LMS CSV:   {result.grades_csv.parent / lms.lms_csv_name(args.assignment, args.lms)}\n"
                   f"feedback:  {result.feedback_dir}\n"
                   f"report:    {result.grades_csv.parent / 'reports' / args.assignment / 'index.html'}")
-    except course.CourseError as exc:
+    except CourseError as exc:
         print(f"rnn-course: {exc}", file=sys.stderr)
         return 2
     return 0

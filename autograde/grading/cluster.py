@@ -5,7 +5,7 @@ takes in each submission and checks its form (pipeline.prepare), then sends one 
 per submission to the cluster: a `Task`, holding the notebook to run (the student's
 answers in the instructor's frame, hidden tests without their seed), the hidden cases'
 inputs and the limits, and nothing else. A worker runs it in its own bubblewrap sandbox
-(pipeline.run_sandboxed, as on one machine) and sends back what the sandbox left: the
+(execute.run_sandboxed, as on one machine) and sends back what the sandbox left: the
 executed notebook, the runner's status and the checks' records, read there as hostile
 input (regular files only, size-capped). The trusted comparison, the references
 (PyTorch), the hidden seeds and the gradebook stay with the coordinator: one writer,
@@ -148,7 +148,7 @@ def check_worker(sandboxed: bool, torch: bool = False, site: str = "") -> None:
 
 def run_task(task: Task) -> Ran:
     """Run one submission in a sandbox of this worker (the Dask task)."""
-    from .pipeline import run_sandboxed  # needs no chapter and no PyTorch
+    from .execute import Given, Isolation, Slot, run_sandboxed  # needs no chapter and no PyTorch
 
     check_worker(task.sandboxed, "torch" in task.declared, task.site)
     scratch, site = _scratch()
@@ -157,8 +157,9 @@ def run_task(task: Task) -> Ran:
         work = scratch / f"slot-{uid}-{uuid.uuid4().hex[:12]}"
         try:
             executed, status, recorded, wall, notes = run_sandboxed(
-                nbformat.reads(task.notebook, as_version=4), work, uid, task.limits, task.sandboxed, site,
-                task.hidden_inputs, dict(task.functions), torch="torch" in task.declared)
+                nbformat.reads(task.notebook, as_version=4), Slot(work, uid, site),
+                Isolation(task.limits, task.sandboxed),
+                Given(task.hidden_inputs, dict(task.functions), torch="torch" in task.declared))
         finally:  # the hidden inputs are gone as soon as the run is read
             sandbox.release_mounts(work)
             shutil.rmtree(work, ignore_errors=True)
@@ -169,7 +170,7 @@ def run_task(task: Task) -> Ran:
 
 def connect(scheduler: str, timeout: float = 30):
     """A Dask client of the cluster at `scheduler` that has at least one worker."""
-    from .course import CourseError
+    from .errors import CourseError
 
     try:
         from distributed import Client
@@ -207,8 +208,22 @@ def _own_site() -> str:
     return _site_digest
 
 
-def grade(scheduler: str, todo: list[str], submitted: Path, keys: dict[str, str], assignment,
-          limits: sandbox.Limits, sandboxed: bool, stream=sys.stderr):
+class Cluster:
+    """Run the sandboxes on the workers of the Dask cluster at `scheduler` (tcp://HOST:PORT):
+    what `pipeline.grade_all` is handed for `rnn-course grade --scheduler`."""
+
+    def __init__(self, scheduler: str):
+        self.scheduler = scheduler
+
+    def where(self, n: int) -> str:
+        return "on the Dask cluster's workers"
+
+    def grade(self, todo: list[str], course, keys: dict[str, str], assignment, isolation):
+        return grade(self.scheduler, todo, course, keys, assignment, isolation)
+
+
+def grade(scheduler: str, todo: list[str], course, keys: dict[str, str], assignment, isolation,
+          stream=sys.stderr):
     """(result, executed notebook) of each student in `todo`, run on the cluster's
     workers and scored here, in the order they finish; each student exactly once."""
     from distributed import as_completed
@@ -216,7 +231,10 @@ def grade(scheduler: str, todo: list[str], submitted: Path, keys: dict[str, str]
     from distributed.scheduler import KilledWorker
 
     from . import pipeline, references
-    from .course import CourseError
+    from .errors import CourseError
+    from .execute import Run
+
+    limits, sandboxed = isolation.limits, isolation.sandboxed
 
     if not todo:
         return
@@ -247,7 +265,7 @@ def grade(scheduler: str, todo: list[str], submitted: Path, keys: dict[str, str]
                 if student is None:
                     return
                 try:
-                    result, prepared = pipeline.prepare(submitted / student / assignment.name, student,
+                    result, prepared = pipeline.prepare(course.submitted(student, assignment.name), student,
                                                         keys[student], assignment, sandboxed)
                     if prepared is None:
                         yield result, None
@@ -280,8 +298,8 @@ def grade(scheduler: str, todo: list[str], submitted: Path, keys: dict[str, str]
             else:
                 try:
                     executed = None if ran.executed is None else nbformat.from_dict(json.loads(ran.executed))
-                    yield pipeline.finish(result, prepared, executed, ran.status, ran.records, ran.wall, ran.notes,
-                                          assignment=assignment, limits=limits)
+                    yield pipeline.finish(result, prepared, Run(executed, ran.status, ran.records, ran.wall, ran.notes),
+                                          assignment, limits)
                 except Exception as exc:  # noqa: BLE001
                     yield pipeline.grading_error(student, assignment, sandboxed,
                                                  f"{type(exc).__name__}: {exc}"), None

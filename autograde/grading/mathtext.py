@@ -1,4 +1,6 @@
-"""The known mistakes' explanations write their equations as plain text, because a
+"""Typeset the equations of the known mistakes' explanations for the book's common-mistakes page.
+
+The known mistakes' explanations write their equations as plain text, because a
 check's message is plain text (`h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)`).
 The book's common-mistakes page typesets them: `typeset` finds each equation in a text
 (a symbol, `=`, then symbols, numbers and operators up to the end of the clause) and

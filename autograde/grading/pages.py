@@ -1,4 +1,4 @@
-"""Each student's feedback page, made in its own bounded step while grading goes on.
+"""Make every student's feedback page, each in its own bounded step while grading goes on.
 
 Stock nbgrader makes the class's feedback in one `generate_feedback` call after grading,
 so one notebook that is slow to render (a TeX bomb: issue 23, item 7) holds back every
@@ -21,13 +21,15 @@ import queue
 import threading
 from pathlib import Path
 
+from .coursedir import CourseDir
+
 PAGE_SECONDS = 30.0  # one page; the largest notebook the grader accepts renders in about 1 s
 START_SECONDS = 120.0  # the page maker's imports, on a busy machine
 MEMORY_BYTES = 4 << 30  # the page maker's address space: a page that needs more fails alone
 
 
 def page_path(course_dir: Path, student: str, assignment: str) -> Path:
-    return course_dir / "feedback" / student / assignment / f"{assignment}.html"
+    return CourseDir(course_dir).feedback_page(student, assignment)
 
 
 def exporter():
@@ -58,7 +60,7 @@ def make_page(html, course_dir: Path, assignment: str, student: str, db_url: str
     """Render one student's autograded notebook into their feedback page."""
     import nbformat
 
-    notebook = course_dir / "autograded" / student / assignment / f"{assignment}.ipynb"
+    notebook = CourseDir(course_dir).executed(student, assignment)
     nb = nbformat.read(notebook, as_version=4)
     resources = {"unique_key": assignment, "output_files_dir": f"{assignment}_files",
                  "nbgrader": {"student": student, "assignment": assignment, "notebook": assignment,
@@ -218,6 +220,133 @@ class Pages:
                 proc.wait(5)
             except (OSError, Exception):  # noqa: BLE001 - a maker that does not end is killed
                 self._stop(proc)
+
+
+
+# nbgrader's own feedback preprocessors, with hidden tests scrubbed and everything from the
+# submission made inert before export, in a template whose Content-Security-Policy runs
+# no script (autograde.grading.feedback).
+def feedback_settings() -> dict:
+    import nbgrader
+
+    from . import feedback
+
+    stock = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"
+    return {"GenerateFeedback.preprocessors": list(feedback.PREPROCESSORS),
+            "HTMLExporter.template_name": feedback.TEMPLATE_NAME,
+            "HTMLExporter.template_file": feedback.TEMPLATE_FILE,
+            "HTMLExporter.extra_template_basedirs": [str(feedback.TEMPLATE_DIR), str(stock)],
+            "HTMLExporter.sanitize_html": True}
+
+
+def make_feedback(assignment: str, course_dir: Path, db: Path, students: list[str] | None, results=(),
+              pages=None) -> list[str]:
+    """nbgrader's feedback page for every executed notebook; a plain page of the grading
+    notes for a student whose submission could not be run at all or whose page could not
+    be made. With `pages` (autograde.grading.pages.Pages, fed while grading ran), each
+    page is made in its own bounded step and one bad student costs only that student;
+    without (no `results`: the stock path the benchmark times), nbgrader's one class run.
+    Returns the students whose page failed (also listed in
+    feedback/<assignment>-failed.json and on stderr)."""
+    import glob
+    import json
+    import sys
+    from html import escape
+
+    from .form import invalid_student_id
+    from .gradebook import nbgrader_here
+
+    course = CourseDir(course_dir)
+
+    valid = [r for r in results if not invalid_student_id(r.student)]
+
+    def page(student: str) -> Path:
+        return course.feedback_page(student, assignment)
+
+    def executed(student: str) -> bool:
+        return course.executed(student, assignment).is_file()
+
+    def fresh(student: str) -> bool:  # made after what it shows (a result reused, not regraded)
+        try:
+            made = page(student).stat().st_mtime_ns
+            shown = [course.result(student, assignment)] + [course.executed(student, assignment)] * executed(student)
+            return all(made >= p.stat().st_mtime_ns for p in shown)
+        except OSError:
+            return False
+
+    pending = set(pages.submitted) if pages is not None else set()
+    remake = [r for r in valid if r.student in pending or not fresh(r.student)] if valid else []
+    for r in remake:  # never leave last run's page standing for this run's grade
+        if r.student not in pending:
+            page(r.student).unlink(missing_ok=True)
+    # The student id is a glob pattern to nbgrader: a student id is matched as itself.
+    only = glob.escape(students[0]) if students and len(students) == 1 else None
+    failed: dict[str, str] = {}
+    if pages is not None:
+        for r in remake:
+            if r.student not in pending and executed(r.student):
+                pages.submit(r.student)
+        failed = dict(pages.finish())
+        for student in failed:
+            page(student).unlink(missing_ok=True)
+        whole = {"success": True}
+    elif valid and not remake:
+        whole = {"success": True}  # every page is as fresh as its result: nothing to remake
+    elif valid and len(remake) < len(valid) and only is None:
+        whole = {"success": False}  # a few late or changed submissions: their pages alone, below
+    else:
+        whole = nbgrader_here("GenerateFeedback", assignment, course_dir, db, only, feedback_settings())
+    if not whole["success"]:
+        settings = feedback_settings()  # nbgrader is imported only when a page is made
+        for r in remake:
+            if page(r.student).exists() or not executed(r.student):
+                continue
+            one = nbgrader_here("GenerateFeedback", assignment, course_dir, db, glob.escape(r.student), settings)
+            if not one["success"] or not page(r.student).exists():
+                text = (one.get("log") or "") + (one.get("error") or "")
+                lines = [ln for ln in text.splitlines() if "ERROR" in ln or "Error" in ln]
+                failed[r.student] = (lines[-1] if lines else "nbgrader failed").strip()[:300]
+    for r in valid:
+        # nbgrader copies every other file of autograded/ (our result.json) beside the page:
+        # a student's feedback is the page alone.
+        folder = page(r.student).parent
+        for extra in folder.iterdir() if folder.is_dir() and not folder.is_symlink() else ():
+            if extra.name != page(r.student).name and (extra.is_file() or extra.is_symlink()):
+                extra.unlink()
+        if page(r.student).exists():
+            continue
+        from . import feedback  # nbconvert's import: only when a plain page is written
+
+        page(r.student).parent.mkdir(parents=True, exist_ok=True)
+        items = "".join(f"<li>{escape(m)}</li>" for m in r.messages)
+        if r.student in failed:
+            items += "<li>The full feedback page (your notebook with its outputs) could not be made.</li>"
+        page(r.student).write_text(
+            f"<!DOCTYPE html><html><head><meta charset='utf-8'>{feedback.CSP_META}<title>{escape(assignment)}: "
+            f"{escape(r.student)}</title></head><body><h1>{escape(assignment)}</h1>"
+            f"<p>Score: {r.score:g} / {r.max_score:g}</p><ul>{items}</ul></body></html>", encoding="utf-8")
+    # The record of whose nbgrader page failed, with nbgrader's reason: the students whose
+    # page was remade replace their entries (a class run drops those no longer in the class).
+    record = course.feedback / f"{assignment}-failed.json"
+    known = {}
+    if record.is_file():
+        remade, present = {r.student for r in remake}, {r.student for r in valid}
+        try:
+            known = {k: v for k, v in json.loads(record.read_text(encoding="utf-8")).items()
+                     if k not in remade and (students or k in present)}
+        except (OSError, ValueError, AttributeError):
+            known = {}
+    known.update(failed)
+    if known:
+        record.parent.mkdir(parents=True, exist_ok=True)
+        record.write_text(json.dumps(dict(sorted(known.items())), indent=1), encoding="utf-8")
+    else:
+        record.unlink(missing_ok=True)
+    if failed:
+        print(f"rnn-course: nbgrader could not make the feedback page of {len(failed)} student(s); they got "
+              f"a plain page instead (listed in {record}): {', '.join(map(repr, sorted(failed)))}",
+              file=sys.stderr)
+    return sorted(failed)
 
 
 if __name__ == "__main__":

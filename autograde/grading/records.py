@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..kernel import record as written  # the format the checks write
+
 MAX_RECORDS = 2000
 MAX_OUTPUTS = 16
 MAX_RECORD_BYTES = 4 << 20  # one record, as stored and as unpacked (a case's outputs are KiB)
@@ -146,7 +148,7 @@ def _parse(raw: bytes, known: dict[str, int]) -> tuple[Record, int]:
         n = meta.get("n_outputs")
         if function not in known:
             raise ValueError(f"names an unknown function {str(function)[:40]!r}")
-        if kind not in ("public", "hidden") or not isinstance(index, int) or isinstance(index, bool) \
+        if kind not in written.KINDS or not isinstance(index, int) or isinstance(index, bool) \
                 or not 0 <= index < 1000:
             raise ValueError("names no valid case")
         if n is not None and (not isinstance(n, int) or isinstance(n, bool) or not 0 <= n <= MAX_OUTPUTS):
@@ -173,7 +175,7 @@ def read(folder: Path, known: dict[str, int]) -> Records:
         out.problems.append("the records folder was replaced by something else; no record was read")
         return out
     # The checks' own names first, so junk written beside them cannot push them out.
-    own = re.compile(r"(%s)-(public|hidden)-\d+-[0-9a-f]{8}\.npz$" % "|".join(map(re.escape, known)))
+    own = re.compile(written.name_pattern(known))
     npz = sorted((n for n in os.listdir(folder) if n.endswith(".npz")), key=lambda n: (not own.match(n), n))
     if len(npz) > MAX_RECORDS:
         out.problems.append(f"{len(npz)} records were written; only the first {MAX_RECORDS} were read")

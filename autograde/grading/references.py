@@ -3,7 +3,7 @@
 - `write_public`: every public case of an assignment (inputs, PyTorch's outputs, every
   known mistake's outputs) and the assignment's kernel-side specs, into the file that
   ships with the student's package (`rnn-course references`).
-- `hidden_inputs` / `write_hidden_inputs`: the inputs of the hidden cases made from a
+- `hidden_inputs` / `hidden_inputs_npz`: the inputs of the hidden cases made from a
   seed, passed into the sandbox without the seed and without any answer.
 - `trusted_hidden`, `hidden_mistakes`: the hidden cases' expected outputs, and the
   known mistakes' outputs on them, computed here, never read from anything a
@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import chapters
-from ..kernel.cases import Case, data_path
+from ..kernel.cases import Case, data_path, key
 
 
 def mistake_outputs(name: str, inputs: dict) -> dict[str, list]:
@@ -39,12 +39,12 @@ def public_arrays(assignment: str) -> dict[str, np.ndarray]:
     for fn in functions:
         for i, inputs in enumerate(fn.cases(fn.public_seed, fn.n_public)):
             for k in fn.inputs:  # never a secret (a forecast's targets) the reference reads
-                arrays[f"{fn.name}/{i}/in/{k}"] = np.asarray(inputs[k])
+                arrays[key(fn.name, i, "in", k)] = np.asarray(inputs[k])
             for j, v in enumerate(fn.expected(inputs)):
-                arrays[f"{fn.name}/{i}/out/{j}"] = np.asarray(v)
-            for key, outputs in mistake_outputs(fn.name, inputs).items():
+                arrays[key(fn.name, i, "out", j)] = np.asarray(v)
+            for mistake, outputs in mistake_outputs(fn.name, inputs).items():
                 for j, v in enumerate(outputs):
-                    arrays[f"{fn.name}/{i}/mistake/{key}/{j}"] = np.asarray(v)
+                    arrays[key(fn.name, i, "mistake", mistake, j)] = np.asarray(v)
     return arrays
 
 
@@ -94,15 +94,10 @@ def hidden_inputs_npz(seeds: dict[str, int]) -> bytes:
         fn = chapters.get(name)
         for i, inputs in enumerate(hidden_inputs(name, seed)):
             for k in fn.inputs:  # the function's arguments only: never a secret of the case
-                arrays[f"{name}/{i}/in/{k}"] = np.asarray(inputs[k])
+                arrays[key(name, i, "in", k)] = np.asarray(inputs[k])
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     return buffer.getvalue()
-
-
-def write_hidden_inputs(path: Path, seeds: dict[str, int]) -> Path:
-    path.write_bytes(hidden_inputs_npz(seeds))
-    return path
 
 
 @lru_cache(maxsize=512)

@@ -1,5 +1,4 @@
-"""The instructor's class report for one assignment: HTML with figures, and the same
-numbers as JSON and CSV.
+"""Write the class report of one assignment: HTML with figures, and the numbers as JSON and CSV.
 
     COURSE/reports/<assignment>/index.html   score distribution per question, the most
                                              frequent diagnosed mistakes, flagged
@@ -22,7 +21,8 @@ from pathlib import Path
 
 from .. import chapters
 from . import figures as figures_module
-from .course import csv_number, csv_text
+from .coursedir import CourseDir
+from .tables import csv_number, csv_text
 from .score import function_of
 
 # The report runs no script and loads only its own figures.
@@ -94,7 +94,7 @@ def start(results: list, assignment: str, course_dir: Path, background: bool = T
     import subprocess
     import sys
 
-    folder = course_dir / "reports" / assignment
+    folder = CourseDir(course_dir).report(assignment)
     folder.mkdir(parents=True, exist_ok=True)
     summary = summarise(results, assignment)
     (folder / "report.json").write_text(json.dumps(summary, indent=1))

@@ -28,6 +28,7 @@ from pathlib import Path
 import autograde
 
 SITE = Path("/opt/rnn-course")  # where the staged kernel package and runner appear inside
+RUNNER = "rnn_runner.py"  # the runner's name there (autograde/runner.py, staged alone)
 SCRATCH_ROOT = Path(os.environ.get("RNN_COURSE_SCRATCH", "/tmp/rnn-course-scratch"))
 
 UID_RANGE = range(61000, 62000)  # uids a sandbox may run as; each run claims its own
@@ -131,7 +132,7 @@ def _site_files() -> list[tuple[Path, str]]:
                     if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc")
     return [(package / "__init__.py", "autograde/__init__.py"),
             *((p, p.relative_to(package.parent).as_posix()) for p in kernel),
-            (package / "grading" / "runner.py", "rnn_runner.py")]
+            (package / "runner.py", RUNNER)]
 
 
 def stage_site(dest: Path) -> Path:

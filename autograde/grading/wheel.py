@@ -32,7 +32,7 @@ PACKAGE_DIR = Path(autograde.__file__).resolve().parent
 INCLUDE = ("__init__.py", "kernel/*.py", "kernel/data/*.npz")
 _DATE = (2026, 1, 1, 0, 0, 0)
 # The lowest Python the wheel admits (its Requires-Python), said where the exercises say
-# how to install it (course.install_text) and tested (tests/test_student_path.py).
+# how to install it (authoring.install_text) and tested (tests/test_student_path.py).
 LOWEST_PYTHON = "3.9"
 
 

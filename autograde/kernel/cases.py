@@ -26,6 +26,13 @@ DATA_DIR = Path(__file__).parent / "data"
 HIDDEN_ENV = "AUTOGRADE_HIDDEN"
 
 
+def key(function: str, index: int, *part) -> str:
+    """The name of one array in a cases file (the public cases shipped in data/, and the
+    hidden cases' inputs a sandbox is given), written by the grader's references and read
+    here: key(f, i, "in", name), key(f, i, "out", j), key(f, i, "mistake", mistake, j)."""
+    return "/".join(map(str, (function, index, *part)))
+
+
 @dataclass(frozen=True)
 class Case:
     function: str
@@ -109,10 +116,10 @@ def spec(name: str) -> Spec:
         raise KeyError(f"no graded function is called {name!r}; known: {', '.join(sorted(specs()))}") from None
 
 
-def stored_mistakes(data, prefix: str, spec_: Spec) -> dict[str, list]:
+def stored_mistakes(data, name: str, index: int, spec_: Spec) -> dict[str, list]:
     found = {}
     for m in spec_.mistakes:
-        keys = [f"{prefix}/mistake/{m.key}/{j}" for j in range(len(spec_.outputs))]
+        keys = [key(name, index, "mistake", m.key, j) for j in range(len(spec_.outputs))]
         if all(k in data for k in keys):
             found[m.key] = [to_python(data[k]) for k in keys]
     return found
@@ -123,9 +130,9 @@ def public_cases(name: str) -> list[Case]:
     data = _load(s.assignment)
     cases = []
     for i in range(s.n_public):
-        inputs = {k: to_python(data[f"{name}/{i}/in/{k}"]) for k in s.inputs}
-        expected = [to_python(data[f"{name}/{i}/out/{j}"]) for j in range(len(s.outputs))]
-        cases.append(Case(name, "public", i, inputs, expected, stored_mistakes(data, f"{name}/{i}", s)))
+        inputs = {k: to_python(data[key(name, i, "in", k)]) for k in s.inputs}
+        expected = [to_python(data[key(name, i, "out", j)]) for j in range(len(s.outputs))]
+        cases.append(Case(name, "public", i, inputs, expected, stored_mistakes(data, name, i, s)))
     return cases
 
 
@@ -137,5 +144,5 @@ def hidden_cases(name: str) -> list[Case] | None:
     s = spec(name)
     with np.load(path, allow_pickle=False) as data:
         n = sum(1 for k in data.files if k.startswith(f"{name}/") and k.endswith(f"/in/{s.inputs[0]}"))
-        return [Case(name, "hidden", i, {k: to_python(data[f"{name}/{i}/in/{k}"]) for k in s.inputs}, None)
+        return [Case(name, "hidden", i, {k: to_python(data[key(name, i, "in", k)]) for k in s.inputs}, None)
                 for i in range(n)]

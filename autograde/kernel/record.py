@@ -17,6 +17,21 @@ from pathlib import Path
 import numpy as np
 
 ENV = "AUTOGRADE_RECORD"
+# A record, as written here and read back by the grader (autograde.grading.records): one
+# .npz per case, named by file_name, holding "meta" (a JSON string: function, kind, index,
+# error, kernel_passed, n_outputs) and the outputs "out0", "out1", ...
+KINDS = ("public", "hidden")
+
+
+def file_name(function: str, kind: str, index: int, tag: str) -> str:
+    return f"{function}-{kind}-{index}-{tag}.npz"
+
+
+def name_pattern(functions) -> str:
+    """A regular expression that matches the file name of a record of one of `functions`."""
+    import re
+
+    return r"(%s)-(%s)-\d+-[0-9a-f]{8}\.npz$" % ("|".join(map(re.escape, functions)), "|".join(KINDS))
 
 
 def record_dir() -> Path | None:
@@ -40,7 +55,7 @@ def write(function: str, kind: str, index: int, outputs, error: str | None, kern
             except Exception:  # an output numpy cannot hold is recorded as missing
                 arrays[f"out{j}"] = np.asarray(np.nan)
     arrays["meta"] = np.asarray(json.dumps(meta))
-    name = f"{function}-{kind}-{index}-{uuid.uuid4().hex[:8]}.npz"
+    name = file_name(function, kind, index, uuid.uuid4().hex[:8])
     tmp = folder / (name + ".tmp")
     with open(tmp, "wb") as f:
         np.savez(f, **{k: v for k, v in arrays.items() if v.dtype != object})

@@ -412,6 +412,20 @@ def _write_notebook(nb: dict, path: Path) -> None:
     os.replace(tmp, path)
 
 
+# The status file, field by field (the grader reads it back as hostile input, keeping only
+# these fields, well formed: autograde/grading/execute.py, sane_status).
+EXHAUSTED = ("open files", "processes or threads", "disk space")  # what a kernel can run out of
+
+
+def new_status() -> dict:
+    """The status before anything ran: the kernel's start-up seconds, each cell's seconds
+    (by its index, as a string), the cells that ran past the time limit, the cell where
+    the kernel died (-1: at start-up), whether every cell ran, what the kernel ran out of
+    ({"cell": index, "what": one of EXHAUSTED}) and whether it wrote outside its framing."""
+    return {"kernel_start_seconds": None, "cells": {}, "timeouts": [], "died_at": None,
+            "finished": False, "exhausted": None, "framing": False}
+
+
 def _exhausted(kernel_pid: int | None, folders: list[Path]) -> str | None:
     """What the kernel ran out of, if anything: open files, processes or threads, or disk
     space. A check that could not record its results then is reported as this, never as
@@ -422,18 +436,18 @@ def _exhausted(kernel_pid: int | None, folders: list[Path]) -> str | None:
         if kernel_pid is not None:
             soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
             if len(os.listdir(f"/proc/{kernel_pid}/fd")) >= soft - 8:
-                return "open files"
+                return EXHAUSTED[0]
         soft, _ = resource.getrlimit(resource.RLIMIT_NPROC)
         if soft != resource.RLIM_INFINITY and os.getuid() != 0:  # root is never held to it
             me = os.getuid()  # the limit counts this uid's tasks (unsandboxed, /proc shows everyone's)
             tasks = sum(len(os.listdir(f"/proc/{p}/task")) for p in os.listdir("/proc") if p.isdigit()
                         and os.path.isdir(f"/proc/{p}/task") and os.stat(f"/proc/{p}").st_uid == me)
             if tasks >= soft - 8:
-                return "processes or threads"
+                return EXHAUSTED[1]
         for folder in folders:
             st = os.statvfs(folder)
             if st.f_bavail * st.f_frsize < (1 << 20):
-                return "disk space"
+                return EXHAUSTED[2]
     except OSError:
         return None
     return None
@@ -453,8 +467,7 @@ def run(src: Path, dst: Path, status_path: Path, cell_timeout: int, max_output: 
         if cell.get("cell_type") == "code":
             cell["outputs"], cell["execution_count"] = [], None
     nb.setdefault("metadata", {})["language_info"] = LANGUAGE_INFO
-    status: dict = {"kernel_start_seconds": None, "cells": {}, "timeouts": [], "died_at": None,
-                    "finished": False, "exhausted": None, "framing": False}
+    status = new_status()
     started = time.monotonic()
     kernel = Kernel(src.parent)
     for event in kernel.poll(started + 90):
