@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/chapter_times.py [book/03-lstm.md ...]   (default: every chapter)
 
-A chapter is read with jupytext and executed cell by cell in a fresh kernel whose working
+A chapter is read as MyST-NB reads it and executed cell by cell in a fresh kernel whose working
 folder is book/, as `jupyter-book build` runs it. For each chapter it prints the wall time
 and the kernel's CPU time (user + system, its children included), then its slowest cells.
 CPU time hardly moves with the machine's load (the chapters run PyTorch on one thread), so
@@ -21,9 +21,9 @@ import sys
 import time
 from pathlib import Path
 
-import jupytext
 import psutil
 import yaml
+from myst_nb.core.read import read_myst_markdown_notebook
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,7 +46,8 @@ def _first_line(source: str) -> str:
 
 def time_chapter(path: Path) -> tuple[float, float, list[tuple[float, float, int, str]]]:
     """(wall s, kernel CPU s, [(cell CPU s, cell wall s, cell index, first line)])."""
-    nb = jupytext.read(path)
+    # as MyST-NB reads it: a cell with `:load: _lib/checks.py` runs that file's code
+    nb = read_myst_markdown_notebook(path.read_text(encoding="utf-8"), path=path)
     client = NotebookClient(nb, timeout=10 * cell_timeout(), kernel_name="python3",
                             resources={"metadata": {"path": str(path.resolve().parent)}})
     cells = []

@@ -1,5 +1,6 @@
 """The back matter and the book's shared look: glossary from one data file, notation,
-references, execution status, one matplotlib style, MathJax served by the site itself."""
+references, execution status, one matplotlib style, one check and one set of diagram helpers
+(book/_lib/), one order of a chapter's sections, MathJax served by the site itself."""
 from __future__ import annotations
 
 import re
@@ -125,6 +126,78 @@ def test_one_matplotlib_style_for_the_whole_book_and_figures_opaque_for_dark_mod
             assert "plt.style.use(" not in text.replace('plt.style.use("_static/course.mplstyle")', ""), \
                 f"{chapter.name} loads another style"
             assert "transparent=True" not in text, chapter.name
+
+
+# The book's shared code, held once in book/_lib/ and loaded into a chapter's cell with
+# `:load: _lib/NAME.py` (the build copies the file into the cell and into the chapter's
+# downloaded notebook). A chapter that defined its own copy again would drift from it.
+SHARED = {"checks.py": ("check", "number", "sci", "Word", "CHECKS"),
+          "diagrams.py": ("diagram", "node", "arrow", "COLORS")}
+
+
+def shared_names(text: str) -> set[str]:
+    """The names a file (or a chapter's cells) defines at the top level: def, class, or a
+    global in capitals."""
+    return ({m.group(1) for m in re.finditer(r"(?m)^(?:def|class) (\w+)", text)}
+            | {m.group(1) for m in re.finditer(r"(?m)^([A-Z_]+) = ", text)})
+
+
+def load_cells(text: str) -> list[str]:
+    return re.findall(r"(?m)^```\{code-cell\} ipython3\n(?::tags: \[[^\]]*\]\n)?:load: (\S+)\n```$", text)
+
+
+def test_the_books_shared_code_is_defined_once_in_book_lib():
+    lib = ROOT / "book" / "_lib"
+    for file, names in SHARED.items():
+        assert set(names) <= shared_names((lib / file).read_text(encoding="utf-8")), file
+    for chapter in CHAPTERS:
+        text = chapter.read_text(encoding="utf-8")
+        defined = shared_names(text)
+        for file, names in SHARED.items():
+            again = [n for n in names if n in defined]
+            assert not again, f"{chapter.name} defines {again} again: load _lib/{file} instead"
+        loads = load_cells(text)
+        assert "_lib/checks.py" in loads, f"{chapter.name} does not load the book's check"
+        assert loads.index("_lib/checks.py") == 0 and text.index(":load: _lib/checks.py") < text.index("\n## ", text.index("## Setup")), \
+            f"{chapter.name}: the check is loaded in the Setup section"
+        if re.search(r"\b(node|arrow|diagram)\(ax", text):
+            assert "_lib/diagrams.py" in loads, chapter.name
+        for load in loads:
+            assert (ROOT / "book" / load).is_file(), f"{chapter.name} loads {load}: no such file"
+
+
+def test_a_chapter_that_defines_the_check_again_is_caught():
+    """Planted: chapter 1 with its own copy of `check` in a cell."""
+    text = CHAPTERS[0].read_text(encoding="utf-8")
+    planted = text.replace("## Sequence data", "```{code-cell} ipython3\ndef check(label, a, b):\n"
+                           "    print(label, (a - b).abs().max())\n```\n\n## Sequence data", 1)
+    assert "check" not in shared_names(text) and "check" in shared_names(planted)
+
+
+def test_every_chapter_states_the_tolerances_its_check_uses():
+    import ast
+
+    tree = ast.parse((ROOT / "book" / "_lib" / "checks.py").read_text(encoding="utf-8"))
+    check = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "check")
+    defaults = {a.arg: ast.literal_eval(d) for a, d in zip(check.args.args[-len(check.args.defaults):],
+                                                          check.args.defaults)}
+    stated = f"`rtol={defaults['rtol']:.0e}`, `atol={defaults['atol']:.0e}`".replace("e-0", "e-")
+    assert stated == "`rtol=1e-12`, `atol=1e-13`"
+    for chapter in CHAPTERS:
+        text = chapter.read_text(encoding="utf-8")
+        setup = text[text.index("## Setup"):text.index("\n## ", text.index("## Setup") + 1)]
+        assert stated in " ".join(setup.split()), f"{chapter.name}'s Setup does not state {stated}"
+
+
+# Every chapter: Setup first; Summary, Thinking questions and Exercise last, in that order.
+FIRST, LAST = ["Setup"], ["Summary", "Thinking questions", "Exercise"]
+
+
+def test_every_chapter_has_the_same_first_and_last_sections():
+    for chapter in CHAPTERS:
+        sections = re.findall(r"(?m)^## (.+)$", re.sub(r"(?ms)^```.*?^```", "", chapter.read_text(encoding="utf-8")))
+        assert sections[:len(FIRST)] == FIRST and sections[-len(LAST):] == LAST, f"{chapter.name}: {sections}"
+        assert len(set(sections)) == len(sections), f"{chapter.name}: a section name twice"
 
 
 def test_mathjax_is_served_by_the_site_not_a_cdn():

@@ -388,7 +388,9 @@ SHORT_SOLUTIONS = [(a, gid) for a, gid in ALL_SOLUTIONS
 @functools.cache
 def _code_cells(chapter_text: str) -> tuple[str, ...]:
     nb = jupytext.reads(chapter_text, fmt="md:myst")
-    return tuple(c.source for c in nb.cells if c.cell_type == "code")
+    # a cell that loads one of the book's shared files (`:load: _lib/checks.py`) shows its code
+    return tuple((ROOT / "book" / c.metadata["load"]).read_text(encoding="utf-8") if "load" in c.metadata
+                 else c.source for c in nb.cells if c.cell_type == "code")
 
 
 def code_cells(chapter_text: str) -> list[str]:

@@ -134,3 +134,25 @@ def test_nbgrader_validate_shows_every_message_line_whole(tmp_path):
     mistake = chapters.known_mistake("rnn_cell", "b_hh-missing")
     assert " ".join(mistake.explanation.split()) in flat  # the diagnosis, every word
     assert "X.reshape(-1)[1000000] + W_ih.sum() + W_hh.sum() + b_ih.sum() + b_hh.sum()" in flat  # the quoted line
+
+
+def test_the_intros_standard_paragraphs_are_written_once_and_filled_at_release():
+    """Issue 26: the paragraphs every exercise's intro shares live in grading/intro.py; a
+    source marks where each goes, and the release writes it in (an unknown or incomplete
+    mark is refused, never released as a comment)."""
+    from autograde.grading import intro
+
+    for assignment in ASSIGNMENTS:
+        source = (ROOT / "solutions" / assignment / f"{assignment}.md").read_text(encoding="utf-8")
+        for shared in ("**Before you hand in,**", "**What is graded, and when.**",
+                       "The course grew out of five Chinese tutorials"):
+            assert shared not in source, f"{assignment} writes {shared!r} itself: mark it instead"
+        assert "<!-- course: hand-in -->" in source
+    filled = intro.fill("a\n\n<!-- course: hand-in -->\n\n<!-- course: rules | (`f`: exact) -->", "01-rnn-basics")
+    assert "nbgrader validate 01-rnn-basics.ipynb" in filled and "<!--" not in filled
+    assert "$10^{-10} + 10^{-9}|x|$ (`f`: exact)," in filled
+    assert "(`rnn_forward` calls `rnn_cell`; `many_to_one` calls `rnn_forward`)" in \
+        intro.fill("<!-- course: graded -->", "01-rnn-basics")  # from the chapter's `uses`
+    for bad in ("<!-- course: handin -->", "<!-- course: seeds -->"):
+        with pytest.raises(ValueError):
+            intro.fill(bad, "01-rnn-basics")

@@ -152,9 +152,18 @@ def test_the_exercise_intro_says_how_to_install_and_what_is_graded():
         imports = next(i for i, c in enumerate(cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "imports")
         assert cells[imports - 1].source.endswith(f"%pip install {wheel.wheel_name()}")  # the install cell
         assert f"nbgrader validate {a}.ipynb" in intro and "pip install nbgrader" in intro
-        assert "Seed 004" in intro and "深度学习 | DRNN、BRNN、LSTM、GRU" in intro
+        # Seed 004 is explained where the exercise refers to it (a known mistake's message
+        # quotes it or names "the seed"), and always with the reason; nowhere else (exercise 8)
+        messages = " ".join(m.explanation for fn in chapters.assignments()[a] for m in chapters.mistakes_for(fn.name))
+        if re.search(r"seed 004|the seed\b", messages, re.I):
+            assert "Seed 004" in intro and "深度学习 | DRNN、BRNN、LSTM、GRU" in intro, a
+        if "Seed 004" in intro:
+            assert re.search(r"LSTM and GRU;\s*\S", intro), f"{a}: the intro names seed 004 without saying why"
+        assert "<!-- course:" not in intro  # every standard paragraph written in (grading/intro.py)
+        assert "**How to work.**" in intro and "**Before you hand in,**" in intro
         for fn in chapters.assignments()[a]:
             assert re.search(rf"`{fn.name}` \d+", intro), fn.name  # points per function
+    assert "Seed 004" not in nbformat.read(release_path("08-char-lm"), as_version=4).cells[0].source
 
 
 def test_with_a_published_book_every_notebook_links_the_wheel_by_its_address(tmp_path):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import nbformat
 
+from . import intro
 from .coursedir import CourseDir
 from .errors import CourseError
 from .gradebook import RELEASE_SETTINGS, nbgrader
@@ -87,7 +88,8 @@ def install_cell(url: str, whl: str) -> str:
 
 def make_notebook(source: Path, target: Path | None = None, url: str | None = None) -> Path:
     """Write the .ipynb that nbgrader reads from the reviewable jupytext source, with the
-    install paragraph and cell written where the source marks them (INSTALL_MARK).
+    install paragraph and cell written where the source marks them (INSTALL_MARK), and the
+    intro's standard paragraphs where it marks them (`<!-- course: NAME -->`, grading/intro.py).
     `url`: the book's published address (default: _config.yml's, see book_url)."""
     import jupytext
 
@@ -98,6 +100,9 @@ def make_notebook(source: Path, target: Path | None = None, url: str | None = No
     except Exception as exc:
         raise CourseError(f"{source}: cannot be read as a jupytext notebook: {exc}") from exc
     nb.metadata.pop("jupytext", None)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and intro.MARK.search(cell.source):
+            cell.source = intro.fill(cell.source, source.stem)
     marked = [c for c in nb.cells if c.cell_type == "markdown" and INSTALL_MARK in c.source]
     if marked:
         url = book_url(find_root(source.parent)) if url is None else url.rstrip("/")

@@ -2,7 +2,8 @@
 
 - every chapter page (book/NN-name): the chapter as a notebook (`.ipynb`, with the
   outputs this build computed, from its jupyter-cache, so it reads as the page and runs
-  where the chapter's imports are installed) and its exercise notebook, one click away;
+  where the chapter's imports are installed; the book's shared helpers, book/_lib/, are
+  copied into the cells that load them) and its exercise notebook, one click away;
 - every exercise page (exercises/NN-name/NN-name, already offered as its `.ipynb`): the
   checks' wheel, which the notebook's install cell installs.
 
@@ -24,20 +25,25 @@ FOLDER = "_notebooks"
 def chapter_notebook(app: Sphinx, pagename: str) -> Path:
     """Write the chapter's notebook into the site: its source as a notebook, with the
     outputs of its execution merged in from the build's jupyter-cache (unexecuted if the
-    cache has none)."""
-    import jupytext
+    cache has none). The source is read as MyST-NB reads it to execute it: a cell that
+    loads one of the book's shared files (`:load: _lib/checks.py`) holds that file's
+    code, so the notebook does not need book/_lib/ beside it."""
     import nbformat
     from jupyter_cache import get_cache
+    from myst_nb.core.read import read_myst_markdown_notebook
 
     name = pagename.split("/")[-1]
     target = Path(app.outdir) / FOLDER / f"{name}.ipynb"
     target.parent.mkdir(parents=True, exist_ok=True)
-    nb = jupytext.read(Path(app.srcdir) / f"{pagename}.md")
+    source = Path(app.srcdir) / f"{pagename}.md"
+    nb = read_myst_markdown_notebook(source.read_text(encoding="utf-8"), path=source)
     try:
         _, nb = get_cache(Path(app.srcdir) / app.config.nb_execution_cache_path).merge_match_into_notebook(nb)
     except KeyError:  # not in the cache: the notebook without outputs
         pass
     nb.metadata.pop("jupytext", None)
+    for cell in nb.cells:
+        cell.metadata.pop("load", None)  # its code is in the cell now
     text = nbformat.writes(nb)
     if not target.is_file() or target.read_text(encoding="utf-8") != text:
         target.write_text(text, encoding="utf-8")
