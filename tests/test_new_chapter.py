@@ -246,4 +246,9 @@ def test_a_new_chapter_is_released_graded_and_listed(course_copy):
     assert not rows["solved"]["flags"], rows["solved"]
     assert float(rows["wrong"]["score"]) == 2 and float(rows["wrong"]["test_toy_total_hidden"]) == 0, rows["wrong"]
     assert float(rows["wrong"]["test_toy_scale_hidden"]) == 2 and not rows["wrong"]["flags"], rows["wrong"]
-    assert "The mean of each column instead of its sum" in rows["wrong"]["messages"], rows["wrong"]
+    result = json.loads((course_dir / "autograded" / "wrong" / TOY / "result.json").read_text())
+    failed = [c for c in result["cells"] if not c["trusted_passed"]]
+    assert {c["grade_id"] for c in failed} == {"test_toy_total_public", "test_toy_total_hidden"}
+    assert {c["diagnosis"] for c in failed} == {"mean-not-sum"}
+    feedback = (course_dir / "feedback" / "wrong" / TOY / f"{TOY}.html").read_text(encoding="utf-8")
+    assert "The mean of each column instead of its sum" in feedback
