@@ -252,3 +252,54 @@ def test_a_new_chapter_is_released_graded_and_listed(course_copy):
     assert {c["diagnosis"] for c in failed} == {"mean-not-sum"}
     feedback = (course_dir / "feedback" / "wrong" / TOY / f"{TOY}.html").read_text(encoding="utf-8")
     assert "The mean of each column instead of its sum" in feedback
+
+
+# --- what a chapter's declaration refuses ----------------------------------------------
+
+def _declare(**graded):
+    from autograde.chapters.registry import Chapter
+
+    chapter = Chapter("98-refused")
+    fields = dict(name="refused_fn", inputs=("x",), outputs=("y",), make_inputs=lambda rng, i: {"x": 0},
+                  reference=lambda x: (x,), matches="nothing", kinds=("any",), kind_of=lambda inputs: {"any"})
+    return chapter.graded(**{**fields, **graded})
+
+
+def test_an_adapter_outside_the_kernels_adapters_is_refused():
+    """The student's kernel calls an adapter by its name in autograde.kernel.adapters: a
+    function defined anywhere else (here, in this test) could not be found there."""
+    with pytest.raises(ValueError, match="prepare must be a function of a chapter's module"):
+        _declare(prepare=lambda inputs: (inputs["x"],))
+
+
+def test_a_chapter_declares_only_sandbox_imports_a_sandbox_holds_and_a_name_of_its_form():
+    from autograde.chapters.registry import Chapter
+
+    with pytest.raises(ValueError, match="sandbox imports no sandbox holds"):
+        Chapter("98-refused", sandbox_imports=("tensorflow",))
+    with pytest.raises(ValueError, match="NN-words-with-dashes"):
+        Chapter("98_refused")
+    assert Chapter("98-refused-twice").module == "ch98_refused_twice"
+
+
+def test_a_graded_function_declares_its_kinds_and_holds_its_spec():
+    from autograde import chapters
+
+    with pytest.raises(ValueError, match="declare the case kinds"):
+        _declare(kinds=())
+    fn = chapters.get("rnn_forward")
+    assert fn.declared.assignment == "01-rnn-basics" and fn.uses == ("rnn_cell",)
+    assert fn.spec().mistakes and not fn.declared.mistakes  # the known mistakes join at spec()
+    assert chapters.chapters()["07-capstone"].sandbox_imports == ("torch",)
+    assert all(chapters.sandbox_imports(a) == () for a in chapters.chapters() if a != "07-capstone")
+
+
+def test_a_chapter_module_whose_declaration_names_another_chapter_is_refused(tmp_path):
+    """One name everywhere: ch98_one.py declaring Chapter("98-other") stops discovery."""
+    package = tmp_path / "autograde"
+    shutil.copytree(ROOT / "autograde", package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    (package / "chapters" / "ch98_one.py").write_text(
+        'from .registry import Chapter\n\nCHAPTER = Chapter("98-other")\n')
+    proc = subprocess.run([str(BIN / "python"), "-c", "import autograde.chapters as c; c.load()"], cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": str(tmp_path)}, capture_output=True, text=True)
+    assert proc.returncode != 0 and "declares the chapter '98-other', whose module is ch98_other.py" in proc.stderr

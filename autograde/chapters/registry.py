@@ -27,7 +27,9 @@ Inputs = dict[str, object]
 KNOWN_SANDBOX_IMPORTS = frozenset({"torch"})
 """What a sandbox can hold beyond numpy, matplotlib and IPython: the torch sandbox
 (`.venv/sandbox-torch`)."""
-ADAPTER_ROLES = ("prepare", "unpack", "run", "judge", "diagnose_with")
+
+
+_READ_THROUGH = frozenset(f.name for f in dataclasses.fields(Spec)) - {"mistakes"}
 
 
 @dataclass(frozen=True)
@@ -49,8 +51,10 @@ class GradedFunction:
     kind_of: Callable[[Inputs], set[str]] | None = None
 
     def __getattr__(self, name: str):
-        if name.startswith("_") or name == "declared":  # not set yet (copying, unpickling)
-            raise AttributeError(name)
+        """The declared Spec's fields, read through (`fn.name`, `fn.uses`); not its known
+        mistakes, which only `spec()` holds."""
+        if name not in _READ_THROUGH:  # also "declared" itself, before it is set (unpickling)
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
         return getattr(self.declared, name)
 
     def cases(self, seed: int, n: int, first: int = 0) -> list[Inputs]:
