@@ -40,6 +40,25 @@ def test_every_chapter_and_its_exercise_is_in_the_table_of_contents():
     assert sorted(CHAPTERS) == ASSIGNMENTS
 
 
+def test_the_preface_lists_every_chapter_of_the_toc_linked_by_its_title(built_book):
+    """The preface's list of chapters is made from _toc.yml (book/_ext/chapter_list.py):
+    every chapter, in the toc's order, linked by its title, with its summary."""
+    from bs4 import BeautifulSoup
+
+    page = BeautifulSoup((built_book / "book" / "intro.html").read_text(encoding="utf-8"), "html.parser")
+    chapters_in_toc = [f[len("book/"):] for f in toc_files() if re.fullmatch(r"book/\d\d-[a-z0-9-]+", f)]
+    assert chapters_in_toc == CHAPTERS
+    items = [li for ol in page.find_all("ol") for li in ol.find_all("li", recursive=False)
+             if li.find("a", href=re.compile(r"^\d\d-[a-z0-9-]+\.html$"))]
+    assert [li.find("a")["href"] for li in items] == [f"{c}.html" for c in chapters_in_toc]
+    for chapter, li in zip(chapters_in_toc, items):
+        source = (ROOT / "book" / f"{chapter}.md").read_text(encoding="utf-8")
+        title = re.search(r"^# (.+)$", source, re.M).group(1)
+        summary = " ".join(yaml.safe_load(source.split("---\n")[1])["summary"].replace("`", "").split())
+        assert " ".join(li.find("a").get_text().split()) == title, chapter
+        assert " ".join(li.get_text().replace("\u2019", "'").split()) == f"{title}: {summary}", chapter
+
+
 @pytest.mark.parametrize("page", toc_files())
 def test_every_page_in_the_toc_is_built(built_book, page):
     assert (built_book / f"{page}.html").is_file()

@@ -67,7 +67,8 @@ def test_the_wheel_holds_the_kernel_and_nothing_else(built_wheel):
             assert name == "autograde/__init__.py" or name.startswith(
                 ("autograde/kernel/", f"rnn_course_checks-{wheel.version()}.dist-info/")), name
         assert not any("chapters" in n or "grading" in n or "solutions" in n for n in names)
-        assert {"autograde/kernel/checks.py", "autograde/kernel/data/01-rnn-basics.npz"} <= set(names)
+        assert {"autograde/kernel/checks.py", "autograde/kernel/data/01-rnn-basics.npz",
+                "autograde/kernel/adapters/__init__.py", "autograde/kernel/adapters/ch06_optimizers.py"} <= set(names)
         # RECORD lists every other file with its true hash
         info = f"rnn_course_checks-{wheel.version()}.dist-info"
         record = zf.read(f"{info}/RECORD").decode().splitlines()

@@ -3,9 +3,9 @@ PyTorch references and their known mistakes, one module per chapter (`chNN_name.
 for the exercise `NN-name`).
 
 Chapters are discovered, not listed: every module of this package whose name starts
-with `ch` and two digits is imported on first use, and registers itself through
-`autograde.chapters.registry`. This package needs PyTorch and runs only on the
-instructor's side; the grading sandbox cannot import it.
+with `ch` and two digits is imported on first use and declares its chapter, once, as
+`CHAPTER = Chapter("NN-name", ...)` (see `autograde.chapters.registry`). This package
+needs PyTorch and runs only on the instructor's side; the grading sandbox cannot import it.
 """
 from __future__ import annotations
 
@@ -13,48 +13,48 @@ import importlib
 import pkgutil
 import re
 
-from .registry import CATALOGUE, REGISTRY, GradedFunction, Mistake
+from .registry import CATALOGUE, REGISTRY, Chapter, GradedFunction, Mistake
 
 _CHAPTER = re.compile(r"ch\d\d_\w+$")
-_loaded = False
+CHAPTERS: dict[str, Chapter] = {}
+"""Chapter name -> its declaration, filled by `load`."""
 
 
 def load() -> None:
-    """Import every chapter module (once)."""
-    global _loaded
-    if _loaded:
+    """Import every chapter module (once) and collect its `CHAPTER`."""
+    if CHAPTERS:
         return
+    found = {}
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         if _CHAPTER.match(info.name):
-            importlib.import_module(f"{__name__}.{info.name}")
-    _loaded = True
+            module = importlib.import_module(f"{__name__}.{info.name}")
+            chapter = getattr(module, "CHAPTER", None)
+            if not isinstance(chapter, Chapter):
+                raise ValueError(f"{module.__name__} declares no CHAPTER = Chapter(...)")
+            if chapter.module != info.name:
+                raise ValueError(f"{module.__name__} declares the chapter {chapter.name!r}, whose module "
+                                 f"is {chapter.module}.py: one name everywhere")
+            found[chapter.name] = chapter
+    CHAPTERS.update(found)
+
+
+def chapters() -> dict[str, Chapter]:
+    """Chapter name -> its declaration, in the order of their names."""
+    load()
+    return dict(CHAPTERS)
 
 
 def assignments() -> dict[str, list[GradedFunction]]:
-    """Assignment name -> its graded functions, in the order they were registered."""
-    load()
-    out: dict[str, list[GradedFunction]] = {}
-    for fn in REGISTRY.values():
-        out.setdefault(fn.assignment, []).append(fn)
-    return dict(sorted(out.items()))
+    """Assignment (chapter) name -> its graded functions, in the order they were declared."""
+    return {name: list(chapter.functions) for name, chapter in chapters().items()}
 
 
 def sandbox_imports(assignment: str) -> tuple[str, ...]:
-    """What an assignment declares its sandbox may import beyond numpy: its chapter
-    module's `SANDBOX_IMPORTS` (only "torch" is known; 07-capstone declares it, since its
-    student trains a torch model). Every other assignment's sandbox holds no PyTorch."""
-    load()
-    import sys
-
-    found: set[str] = set()
-    for module in list(sys.modules.values()):
-        if getattr(module, "__name__", "").startswith(__name__ + ".ch") and \
-                getattr(module, "ASSIGNMENT", None) == assignment:
-            found.update(getattr(module, "SANDBOX_IMPORTS", ()))
-    unknown = found - {"torch"}
-    if unknown:
-        raise ValueError(f"{assignment} declares sandbox imports no sandbox holds: {sorted(unknown)}")
-    return tuple(sorted(found))
+    """What an assignment's chapter declares its sandbox may import beyond numpy (only
+    "torch" is known; 07-capstone declares it, since its student trains a torch model).
+    Every other assignment's sandbox holds no PyTorch."""
+    chapter = chapters().get(assignment)
+    return chapter.sandbox_imports if chapter else ()
 
 
 def get(name: str) -> GradedFunction:

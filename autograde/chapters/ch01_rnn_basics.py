@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .registry import GradedFunction, hidden_kind, mistake, register
+from .registry import Chapter, hidden_kind, mistake
 from .torchref import GENERAL, SHAPE_KINDS, distinct_sizes, shape_kind_of
 from .torchref import rnn_with_weights, rnn_weights
 from .torchref import tensor as _torch
 
-ASSIGNMENT = "01-rnn-basics"
+CHAPTER = Chapter("01-rnn-basics")
 
 # Shapes of the first cases (T, B, D, H, O): all sizes differ, so a transposed weight
 # or a swapped axis is caught by shape; single-step and single-example cases follow.
@@ -54,12 +54,12 @@ def _cell_reference(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
     return (h_n,)
 
 
-register(GradedFunction(
-    name="rnn_cell", assignment=ASSIGNMENT,
+CHAPTER.graded(
+    name="rnn_cell",
     kinds=(GENERAL,), kind_of=shape_kind_of,
     inputs=("x_t", "h_prev", "W_ih", "W_hh", "b_ih", "b_hh"), outputs=("h_t",),
     make_inputs=_cell_inputs, reference=_cell_reference, matches="nn.RNN (one time step)",
-))
+)
 
 
 # --- rnn_forward ----------------------------------------------------------------------
@@ -73,13 +73,13 @@ def _forward_inputs(rng, index):
     return _sequence(rng, T, B, D, H)
 
 
-register(GradedFunction(
-    name="rnn_forward", assignment=ASSIGNMENT,
+CHAPTER.graded(
+    name="rnn_forward",
     kinds=(GENERAL,), kind_of=shape_kind_of,
     inputs=("X", "h_0", "W_ih", "W_hh", "b_ih", "b_hh"), outputs=("output", "h_n"),
     make_inputs=_forward_inputs, reference=_run_rnn, matches="nn.RNN",
     uses=("rnn_cell",),
-))
+)
 
 
 # --- jordan_step ----------------------------------------------------------------------
@@ -108,12 +108,12 @@ def _jordan_reference(x_t, y_prev, W_ih, W_yh, b_h, W_hy, b_y):
     return h_t.numpy(), y_t.numpy()
 
 
-register(GradedFunction(
-    name="jordan_step", assignment=ASSIGNMENT,
+CHAPTER.graded(
+    name="jordan_step",
     kinds=(GENERAL,), kind_of=shape_kind_of,
     inputs=("x_t", "y_prev", "W_ih", "W_yh", "b_h", "W_hy", "b_y"), outputs=("h_t", "y_t"),
     make_inputs=_jordan_inputs, reference=_jordan_reference, matches="torch.nn.functional.linear and tanh",
-))
+)
 
 
 # --- many_to_one ----------------------------------------------------------------------
@@ -135,13 +135,13 @@ def _many_to_one_reference(X, h_0, W_ih, W_hh, b_ih, b_hh, W_hy, b_y):
         return (head(torch.from_numpy(h_n)).numpy(),)
 
 
-register(GradedFunction(
-    name="many_to_one", assignment=ASSIGNMENT,
+CHAPTER.graded(
+    name="many_to_one",
     kinds=(GENERAL,), kind_of=shape_kind_of,
     inputs=("X", "h_0", "W_ih", "W_hh", "b_ih", "b_hh", "W_hy", "b_y"), outputs=("y",),
     make_inputs=_many_to_one_inputs, reference=_many_to_one_reference, matches="nn.RNN followed by nn.Linear",
     uses=("rnn_forward",),
-))
+)
 
 
 # --- rnn_param_count ------------------------------------------------------------------
@@ -181,13 +181,13 @@ def _count_reference(input_size, hidden_size, num_layers, bidirectional, bias):
     return (sum(p.numel() for p in rnn.parameters()),)
 
 
-register(GradedFunction(
-    name="rnn_param_count", assignment=ASSIGNMENT,
+CHAPTER.graded(
+    name="rnn_param_count",
     inputs=("input_size", "hidden_size", "num_layers", "bidirectional", "bias"), outputs=("count",),
     make_inputs=_count_inputs, reference=_count_reference, matches="the parameters of nn.RNN",
     n_hidden=len(_COUNT_KINDS), kinds=tuple(map(str, _COUNT_KINDS)),
     kind_of=lambda case: {str(_count_kind(case))} if case["input_size"] != case["hidden_size"] else set(),
-))
+)
 
 
 # --- known mistakes -------------------------------------------------------------------

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernel import adapters
-from .registry import GradedFunction, hidden_kind, mistake, register
+from ..kernel.adapters import ch02_bptt as adapters
+from .registry import Chapter, hidden_kind, mistake
 from .torchref import GENERAL, SHAPE_KINDS, distinct_sizes, shape_kind_of
 from .torchref import rnn_with_weights as _torch_rnn
 from .torchref import rnn_weights
 from .torchref import tensor as _t
 
-ASSIGNMENT = "02-bptt"
+CHAPTER = Chapter("02-bptt")
 
 # Shapes of the first cases (T, B, D, H, O): all sizes differ, so a transposed weight or
 # gradient is caught by shape; a single-step and a single-example case follow.
@@ -94,14 +94,14 @@ def _cell_backward_reference(dh_t, x_t, h_prev, h_t, W_ih, W_hh):
     return dX[0], dh_prev, dW_ih, dW_hh, db
 
 
-register(GradedFunction(
-    name="rnn_cell_backward", assignment=ASSIGNMENT,
+CHAPTER.graded(
+    name="rnn_cell_backward",
     kinds=(GENERAL,), kind_of=shape_kind_of,
     inputs=("dh_t", "x_t", "h_prev", "h_t", "W_ih", "W_hh"),
     outputs=("dx_t", "dh_prev", "dW_ih", "dW_hh", "db"),
     make_inputs=_cell_backward_inputs, reference=_cell_backward_reference,
     matches="torch autograd through one step of nn.RNN",
-))
+)
 
 
 # --- rnn_backward ---------------------------------------------------------------------
@@ -115,15 +115,15 @@ def _backward_inputs(rng, index):
             "W_ih": w["W_ih"], "W_hh": w["W_hh"]}
 
 
-register(GradedFunction(
-    name="rnn_backward", assignment=ASSIGNMENT,
+CHAPTER.graded(
+    name="rnn_backward",
     kinds=(GENERAL,), kind_of=shape_kind_of,
     inputs=("d_output", "X", "h_0", "output", "W_ih", "W_hh"),
     outputs=("dX", "dh_0", "dW_ih", "dW_hh", "db"),
     make_inputs=_backward_inputs, reference=_sequence_grads,
     matches="torch autograd through nn.RNN",
     uses=("rnn_cell_backward",),
-))
+)
 
 
 # --- numerical_gradient ---------------------------------------------------------------
@@ -157,8 +157,8 @@ def _numgrad_reference(P, W, b, V, Y, wrt):
     return ((W_t if wrt == 0 else b_t).grad.numpy(),)
 
 
-register(GradedFunction(
-    name="numerical_gradient", assignment=ASSIGNMENT,
+CHAPTER.graded(
+    name="numerical_gradient",
     inputs=("P", "W", "b", "V", "Y", "wrt"), outputs=("grad",),
     make_inputs=_numgrad_inputs, reference=_numgrad_reference,
     matches="torch autograd (to centred-difference accuracy)",
@@ -167,7 +167,7 @@ register(GradedFunction(
     # Centred differences with eps = 1e-6 agree with autograd to about 1e-9 here; a
     # one-sided (forward) difference is off by about eps * f''/2, 1e-7 or more.
     atol=2e-8, rtol=1e-8,
-))
+)
 
 
 # --- clip_grad_norm -------------------------------------------------------------------
@@ -210,15 +210,15 @@ def _clip_reference(g_ih, g_hh, g_b, max_norm):
     return (*(p.grad.numpy() for p in params), float(total_norm))
 
 
-register(GradedFunction(
-    name="clip_grad_norm", assignment=ASSIGNMENT,
+CHAPTER.graded(
+    name="clip_grad_norm",
     inputs=("g_ih", "g_hh", "g_b", "max_norm"),
     outputs=("clipped_grads[0]", "clipped_grads[1]", "clipped_grads[2]", "total_norm"),
     make_inputs=_clip_inputs, reference=_clip_reference,
     matches="torch.nn.utils.clip_grad_norm_",
     prepare=adapters.clip_grads_list, unpack=adapters.clip_flatten,
     kinds=_CLIP_KINDS, kind_of=_clip_kind_of,
-))
+)
 
 
 # --- tbptt_step -----------------------------------------------------------------------
@@ -251,15 +251,15 @@ def _tbptt_reference(X_chunk, Y_chunk, h_carry, W_ih, W_hh, b_ih, b_hh, W_hy, b_
     return (*(p.detach().numpy().copy() for p in params), h_n[0].detach().numpy(), loss.item())
 
 
-register(GradedFunction(
-    name="tbptt_step", assignment=ASSIGNMENT,
+CHAPTER.graded(
+    name="tbptt_step",
     kinds=(GENERAL,), kind_of=shape_kind_of,
     inputs=("X_chunk", "Y_chunk", "h_carry", "W_ih", "W_hh", "b_ih", "b_hh", "W_hy", "b_y", "lr"),
     outputs=("W_ih", "W_hh", "b_ih", "b_hh", "W_hy", "b_y", "h_next", "loss"),
     make_inputs=_tbptt_inputs, reference=_tbptt_reference,
     matches="nn.RNN + nn.Linear + MSELoss, autograd with h_carry detached, and optim.SGD",
     uses=("rnn_backward",),
-))
+)
 
 
 # --- known mistakes -------------------------------------------------------------------

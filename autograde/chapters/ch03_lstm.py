@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernel import adapters
-from .registry import GradedFunction, hidden_kind, mistake, register
+from ..kernel.adapters import ch03_lstm as adapters
+from .registry import Chapter, hidden_kind, mistake
 from .torchref import GENERAL, SHAPE_KINDS, distinct_sizes, shape_kind_of
 from .torchref import tensor as _t
 from .torchref import packed_weights, sequence_shape, with_weights
 
-ASSIGNMENT = "03-lstm"
+CHAPTER = Chapter("03-lstm")
 GATES = ("i", "f", "g", "o")
 
 def _shape(rng: np.random.Generator, index: int) -> tuple[int, int, int, int]:
@@ -73,12 +73,12 @@ def _cell_reference(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
     return h_n, c_n
 
 
-register(GradedFunction(
-    name="lstm_cell_forward", assignment=ASSIGNMENT,
+CHAPTER.graded(
+    name="lstm_cell_forward",
     kinds=(GENERAL,), kind_of=shape_kind_of,
     inputs=("x_t", "h_prev", "c_prev", "W_ih", "W_hh", "b_ih", "b_hh"), outputs=("h_t", "c_t"),
     make_inputs=_cell_inputs, reference=_cell_reference, matches="nn.LSTM (one time step)",
-))
+)
 
 
 # --- lstm_forward ---------------------------------------------------------------------
@@ -89,13 +89,13 @@ def _forward_inputs(rng, index):
     return {"X": rng.normal(size=(T, B, D)), "h_0": s["h"], "c_0": s["c"], **_weights(rng, D, H)}
 
 
-register(GradedFunction(
-    name="lstm_forward", assignment=ASSIGNMENT,
+CHAPTER.graded(
+    name="lstm_forward",
     kinds=(GENERAL,), kind_of=shape_kind_of,
     inputs=("X", "h_0", "c_0", "W_ih", "W_hh", "b_ih", "b_hh"), outputs=("output", "h_n", "c_n"),
     make_inputs=_forward_inputs, reference=_run_lstm, matches="nn.LSTM",
     uses=("lstm_cell_forward",),
-))
+)
 
 
 # --- unpack_lstm_weights --------------------------------------------------------------
@@ -120,14 +120,14 @@ def _unpack_reference(W_ih, W_hh, b_ih, b_hh):
     return tuple(chunks[k][gate].numpy().copy() for gate in range(4) for k in range(4))
 
 
-register(GradedFunction(
-    name="unpack_lstm_weights", assignment=ASSIGNMENT,
+CHAPTER.graded(
+    name="unpack_lstm_weights",
     kinds=(GENERAL,), kind_of=shape_kind_of,
     inputs=("W_ih", "W_hh", "b_ih", "b_hh"), outputs=_UNPACK_OUTPUTS,
     make_inputs=_unpack_inputs, reference=_unpack_reference,
     matches="the gate blocks of nn.LSTM's weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0",
     unpack=adapters.lstm_gates_flatten,
-))
+)
 
 
 # --- lstm_cell_backward ---------------------------------------------------------------
@@ -191,15 +191,15 @@ def _backward_reference(dh_t, dc_t, x_t, h_prev, c_prev, i, f, g, o, c_t, W_ih, 
     return _grads(lstm, (x, h, c), (h_n[0] * _t(dh_t)).sum() + (c_n[0] * _t(dc_t)).sum())
 
 
-register(GradedFunction(
-    name="lstm_cell_backward", assignment=ASSIGNMENT,
+CHAPTER.graded(
+    name="lstm_cell_backward",
     kinds=(GENERAL,), kind_of=shape_kind_of,
     inputs=("dh_t", "dc_t", *_CACHE, "b_ih", "b_hh"),
     outputs=("dx_t", "dh_prev", "dc_prev", "dW_ih", "dW_hh", "db"),
     make_inputs=_backward_inputs, reference=_backward_reference,
     matches="torch autograd through one step of nn.LSTM",
     prepare=adapters.lstm_backward_args,
-))
+)
 
 
 # --- known mistakes -------------------------------------------------------------------

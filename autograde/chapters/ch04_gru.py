@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .registry import GradedFunction, hidden_kind, mistake, register
+from .registry import Chapter, hidden_kind, mistake
 from .torchref import GENERAL, SHAPE_KINDS, distinct_sizes, shape_kind_of
 from .torchref import tensor as _t
 from .torchref import packed_weights, sequence_shape, with_weights
 
-ASSIGNMENT = "04-gru"
+CHAPTER = Chapter("04-gru")
 
 def _shape(rng: np.random.Generator, index: int) -> tuple[int, int, int, int]:
     return sequence_shape(rng, index)
@@ -87,12 +87,12 @@ def _cell_reference(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
     return (h_n,)
 
 
-register(GradedFunction(
-    name="gru_cell", assignment=ASSIGNMENT,
+CHAPTER.graded(
+    name="gru_cell",
     kinds=(GENERAL,), kind_of=shape_kind_of,
     inputs=("x_t", "h_prev", "W_ih", "W_hh", "b_ih", "b_hh"), outputs=("h_t",),
     make_inputs=_cell_inputs, reference=_cell_reference, matches="nn.GRU (one time step)",
-))
+)
 
 
 # --- gru_forward ----------------------------------------------------------------------
@@ -102,13 +102,13 @@ def _forward_inputs(rng, index):
     return {"X": rng.normal(size=(T, B, D)), "h_0": rng.uniform(-1, 1, (B, H)), **_weights(rng, D, H)}
 
 
-register(GradedFunction(
-    name="gru_forward", assignment=ASSIGNMENT,
+CHAPTER.graded(
+    name="gru_forward",
     kinds=(GENERAL,), kind_of=shape_kind_of,
     inputs=("X", "h_0", "W_ih", "W_hh", "b_ih", "b_hh"), outputs=("output", "h_n"),
     make_inputs=_forward_inputs, reference=_run_gru, matches="nn.GRU",
     uses=("gru_cell",),
-))
+)
 
 
 # --- gru_cell_reset_before ------------------------------------------------------------
@@ -119,13 +119,13 @@ def _reset_before_reference(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
     return (_torch_step(x_t, h_prev, W_ih, W_hh, b_ih, b_hh, reset="before"),)
 
 
-register(GradedFunction(
-    name="gru_cell_reset_before", assignment=ASSIGNMENT,
+CHAPTER.graded(
+    name="gru_cell_reset_before",
     kinds=(GENERAL,), kind_of=shape_kind_of,
     inputs=("x_t", "h_prev", "W_ih", "W_hh", "b_ih", "b_hh"), outputs=("h_t",),
     make_inputs=_cell_inputs, reference=_reset_before_reference,
     matches="the reset-before GRU step (d2l; Cho et al. 2014), written with torch operations",
-))
+)
 
 
 # --- param_count ----------------------------------------------------------------------
@@ -184,13 +184,13 @@ def _count_reference(mode, input_size, hidden_size, num_layers, bidirectional, b
     return (sum(p.numel() for p in module.parameters()),)
 
 
-register(GradedFunction(
-    name="param_count", assignment=ASSIGNMENT,
+CHAPTER.graded(
+    name="param_count",
     inputs=("mode", "input_size", "hidden_size", "num_layers", "bidirectional", "bias", "proj_size"),
     outputs=("count",), make_inputs=_count_inputs, reference=_count_reference,
     matches="sum(p.numel()) of nn.RNN / nn.LSTM / nn.GRU", n_hidden=len(_HIDDEN_KINDS),
     kinds=tuple(map(str, _HIDDEN_KINDS)), kind_of=_count_kind_of,
-))
+)
 
 
 # --- known mistakes -------------------------------------------------------------------

@@ -20,13 +20,13 @@ import warnings
 
 import numpy as np
 
-from ..kernel import adapters
-from .registry import GradedFunction, hidden_kind, mistake, register
+from ..kernel.adapters import ch05_deep_bidirectional as adapters
+from .registry import Chapter, hidden_kind, mistake
 from .torchref import GENERAL, SHAPE_KINDS, distinct_sizes, shape_kind_of
 from .torchref import tensor as _t
 from .torchref import sequence_shape
 
-ASSIGNMENT = "05-deep-bidirectional"
+CHAPTER = Chapter("05-deep-bidirectional")
 
 # --- stacked_birnn_forward ------------------------------------------------------------
 
@@ -69,14 +69,14 @@ def _birnn_reference(X, h_0, **weights):
     return output.numpy(), h_n.numpy()
 
 
-register(GradedFunction(
-    name="stacked_birnn_forward", assignment=ASSIGNMENT,
+CHAPTER.graded(
+    name="stacked_birnn_forward",
     kinds=(GENERAL,), kind_of=shape_kind_of,
     inputs=("X", "h_0", *BIRNN_NAMES), outputs=("output", "h_n"),
     make_inputs=_birnn_inputs, reference=_birnn_reference,
     matches="nn.RNN(num_layers=2, bidirectional=True)",
     prepare=adapters.birnn_call,
-))
+)
 
 
 # --- dt_rnn_cell ----------------------------------------------------------------------
@@ -116,13 +116,13 @@ def _dt_reference(x_t, h_prev, W_q, b_q, W_qh, b_qh):
     return (torch.tanh(out(torch.tanh(a_q))).numpy(),)
 
 
-register(GradedFunction(
-    name="dt_rnn_cell", assignment=ASSIGNMENT,
+CHAPTER.graded(
+    name="dt_rnn_cell",
     kinds=(GENERAL,), kind_of=shape_kind_of,
     inputs=("x_t", "h_prev", "W_q", "b_q", "W_qh", "b_qh"), outputs=("h_t",),
     make_inputs=_dt_inputs, reference=_dt_reference,
     matches="torch.nn.functional.linear and tanh (a DT-RNN step)",
-))
+)
 
 
 # --- rnn_output_shapes ----------------------------------------------------------------
@@ -196,15 +196,15 @@ def _shapes_reference(mode, T, B, D, H, num_layers, bidirectional, batch_first, 
     return _as_arrays(output.shape, h_n.shape, None if c_n is None else c_n.shape)
 
 
-register(GradedFunction(
-    name="rnn_output_shapes", assignment=ASSIGNMENT,
+CHAPTER.graded(
+    name="rnn_output_shapes",
     inputs=("mode", "T", "B", "D", "H", "num_layers", "bidirectional", "batch_first", "proj_size"),
     outputs=("output_shape", "h_n_shape", "c_n_shape"),
     make_inputs=_shapes_inputs, reference=_shapes_reference,
     matches="the shapes nn.RNN / nn.LSTM / nn.GRU return", n_hidden=len(_SHAPE_KINDS),
     kinds=tuple(sorted(set().union(*(_shapes_labels(*k) for k in _SHAPE_KINDS)))), kind_of=_shapes_kind_of,
     unpack=adapters.shapes_as_arrays,
-))
+)
 
 
 # --- known mistakes: stacked_birnn_forward --------------------------------------------

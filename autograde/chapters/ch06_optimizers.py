@@ -3,10 +3,10 @@ references and their known mistakes.
 
 Each graded function is one optimizer's step, `step(theta, g, state, **hyper) ->
 (theta, state)`, for one parameter array, with torch.optim's keyword names. It is graded
-on whole trajectories: `autograde.kernel.adapters.optimizer_trajectory` calls it for 100
-gradients and two parameter arrays (W (m, n) and b (m,)), each with its own state (empty
-before the first step, as torch.optim's `state[p]`), and records the parameters after
-every step. The reference is torch.optim itself, in float64, on the same parameters with
+on whole trajectories: its adapter, `optimizer_trajectory`
+(`autograde.kernel.adapters.ch06_optimizers`), calls it for 100 gradients and two
+parameter arrays (W (m, n) and b (m,)), each with its own state (empty before the first
+step, as torch.optim's `state[p]`), and records the parameters after every step. The reference is torch.optim itself, in float64, on the same parameters with
 `.grad` set to the same gradients (`foreach=False`: the plain per-tensor loop).
 
 The gradient at step t is the given grads_W[t], grads_b[t] plus the gradient of a
@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernel import adapters
-from .registry import GradedFunction, mistake, register
+from ..kernel.adapters import ch06_optimizers as adapters
+from .registry import Chapter, mistake
 from .torchref import tensor as _t
 
-ASSIGNMENT = "06-optimizers"
+CHAPTER = Chapter("06-optimizers")
 STEPS = 100
 TOLERANCE = {"atol": 1e-9, "rtol": 1e-8}  # float64 noise here is below 1e-13
 DATA = adapters.TRAJECTORY_DATA
@@ -149,12 +149,12 @@ def _register(name, optimizer, hyper_names, make_hyper, matches, table):
 
         return _optim_trajectory(getattr(torch.optim, optimizer), **inputs)
 
-    register(GradedFunction(
-        name=name, assignment=ASSIGNMENT, inputs=DATA + hyper_names, outputs=("W_traj", "b_traj"),
+    CHAPTER.graded(
+        name=name, inputs=DATA + hyper_names, outputs=("W_traj", "b_traj"),
         make_inputs=make_inputs, reference=reference, matches=matches,
         n_public=len(_SHAPES), n_hidden=4, run=adapters.optimizer_trajectory, **TOLERANCE,
         kinds=_KINDS, kind_of=_kinds_of(table),
-    ))
+    )
 
 
 def _known(function, key, title, explanation, step):

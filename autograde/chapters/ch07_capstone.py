@@ -11,8 +11,9 @@ their cases, their PyTorch references and their known mistakes.
   cases, never in the sandbox) are what the trusted process judges the forecast against
   (`adapters.beats_simple_forecasts`: RMSE below 0.9 times the best simple forecast's).
 
-This is the one assignment whose sandbox may import PyTorch (`SANDBOX_IMPORTS`): the
-student's model is a torch model. The package's references stay out of reach.
+This is the one chapter whose sandbox may import PyTorch (its `Chapter`'s
+`sandbox_imports`): the student's model is a torch model. The package's references stay
+out of reach.
 
 The forecast's series is made from the seed (never a public series a student could
 carry in the notebook): a level, a seasonal wave and AR(1) noise, all drawn at random.
@@ -26,13 +27,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernel import adapters
-from .registry import GradedFunction, hidden_kind, mistake, register
+from ..kernel.adapters import ch07_capstone as adapters
+from .registry import Chapter, hidden_kind, mistake
 from .torchref import distinct_sizes
 from .torchref import tensor as _t
 
-ASSIGNMENT = "07-capstone"
-SANDBOX_IMPORTS = ("torch",)
+CHAPTER = Chapter("07-capstone", sandbox_imports=("torch",))
 
 # --- make_windows -------------------------------------------------------------------------
 # (n, w, k, S) of the public cases: all sizes differ; (n - w - k) is no multiple of S in
@@ -72,11 +72,11 @@ def _windows_reference(u, w, k, S):
     return chunks[:, :w].numpy(), chunks[:, w:].numpy()
 
 
-register(GradedFunction(
-    name="make_windows", assignment=ASSIGNMENT, inputs=("u", "w", "k", "S"), outputs=("X", "Y"),
+CHAPTER.graded(
+    name="make_windows", inputs=("u", "w", "k", "S"), outputs=("X", "Y"),
     make_inputs=_windows_inputs, reference=_windows_reference, matches="Tensor.unfold(0, w + k, S)",
     n_public=len(_WINDOW_SHAPES), n_hidden=4, kinds=_WINDOW_KINDS, kind_of=_windows_kind_of,
-))
+)
 
 
 @mistake("make_windows", "window-includes-target", "the input window ends at the last target, so it holds its own targets", """
@@ -143,13 +143,13 @@ def _split_reference(u, n_val, n_test):
     return x[:n_train].numpy(), x[n_train:n_train + n_val].numpy(), x[n_train + n_val:].numpy()
 
 
-register(GradedFunction(
-    name="chronological_split", assignment=ASSIGNMENT, inputs=("u", "n_val", "n_test"),
+CHAPTER.graded(
+    name="chronological_split", inputs=("u", "n_val", "n_test"),
     outputs=("u_train", "u_val", "u_test"), make_inputs=_split_inputs, reference=_split_reference,
     matches="the series cut in time order", n_public=len(_SPLIT_SIZES), n_hidden=4,
     diagnose_with=adapters.split_order, kinds=_SPLIT_KINDS,
     kind_of=lambda case: set() if case["n_val"] == case["n_test"] else {_SPLIT_KINDS[case["n_val"] < case["n_test"]]},
-))
+)
 
 
 @mistake("chronological_split", "shuffled-split", "the series was shuffled before it was cut", """
@@ -206,13 +206,13 @@ def _scale_reference(u_train, u_val, u_test):
     return _scaled([_t(u_train), _t(u_val), _t(u_test)], mean, std)
 
 
-register(GradedFunction(
-    name="scale_splits", assignment=ASSIGNMENT, inputs=("u_train", "u_val", "u_test"),
+CHAPTER.graded(
+    name="scale_splits", inputs=("u_train", "u_val", "u_test"),
     outputs=("s_train", "s_val", "s_test", "mean", "std"), make_inputs=_scale_inputs,
     reference=_scale_reference, matches="a standard scaler fitted on u_train", n_public=len(_SCALE_SIZES),
     n_hidden=4, kinds=("parts of different lengths",),
     kind_of=lambda case: {"parts of different lengths"} if len({len(case[k]) for k in ("u_train", "u_val", "u_test")}) == 3 else set(),
-))
+)
 
 
 @mistake("scale_splits", "fitted-on-all-data", "the scaler was fitted on the whole series (train, val and test)", """
@@ -268,14 +268,14 @@ def _error_reference(Y_hat, Y):
     return float(torch.sqrt((e ** 2).mean())), float(e.abs().mean())
 
 
-register(GradedFunction(
-    name="rmse_mae", assignment=ASSIGNMENT, inputs=("Y_hat", "Y"), outputs=("rmse", "mae"),
+CHAPTER.graded(
+    name="rmse_mae", inputs=("Y_hat", "Y"), outputs=("rmse", "mae"),
     make_inputs=_error_inputs, reference=_error_reference,
     matches="torch.sqrt(mse_loss) and l1_loss", n_public=len(_ERROR_SHAPES), n_hidden=4,
     diagnose_with=adapters.signed_mae,  # the signed mean either way round (Y - Y_hat, Y_hat - Y)
     kinds=("several windows and steps",),
     kind_of=lambda case: {"several windows and steps"} if min(np.shape(case["Y"])) >= 2 and len(set(np.shape(case["Y"]))) == 2 else set(),
-))
+)
 
 
 @mistake("rmse_mae", "mae-signed-mean", "the MAE is the mean of signed residuals (a bias, not an error)", """
@@ -358,14 +358,14 @@ def _forecast_reference(u_train, windows, k, targets):
     return _t(targets).numpy()
 
 
-register(GradedFunction(
-    name="forecast", assignment=ASSIGNMENT, inputs=("u_train", "windows", "k"), outputs=("Y_hat",),
+CHAPTER.graded(
+    name="forecast", inputs=("u_train", "windows", "k"), outputs=("Y_hat",),
     make_inputs=_forecast_inputs, reference=_forecast_reference, secret=("targets",),
     matches=f"the test (RMSE on the held-out values below {adapters.BEAT_RATIO} x the best simple forecast's)",
     n_public=len(_HORIZONS), n_hidden=2, judge=adapters.beats_simple_forecasts,
     uses=("make_windows", "chronological_split", "scale_splits"),
     kinds=("several steps ahead",), kind_of=lambda case: {"several steps ahead"} if case["k"] >= 2 else set(),
-))
+)
 
 
 @mistake("forecast", "training-mean", "the forecast is the training mean, whatever the window", """

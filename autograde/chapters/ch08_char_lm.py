@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernel import adapters
-from .registry import GradedFunction, mistake, register
+from ..kernel.adapters import ch08_char_lm as adapters
+from .registry import Chapter, mistake
 from .torchref import tensor as _t
 
-ASSIGNMENT = "08-char-lm"
+CHAPTER = Chapter("08-char-lm")
 
 
 def _long(value):
@@ -86,14 +86,14 @@ def _ce_reference(logits, targets):
     return loss.item(), z.grad.numpy()
 
 
-register(GradedFunction(
-    name="sequence_cross_entropy", assignment=ASSIGNMENT,
+CHAPTER.graded(
+    name="sequence_cross_entropy",
     inputs=("logits", "targets"), outputs=("loss", "dlogits"),
     make_inputs=_ce_inputs, reference=_ce_reference,
     matches="nn.functional.cross_entropy (mean over T*B positions) and its autograd gradient",
     n_public=len(_CE_KINDS), n_hidden=len(_CE_KINDS),
     diagnose_with=adapters.cross_entropy_overflow, kinds=_CE_KINDS, kind_of=_ce_kind_of,
-))
+)
 
 
 # --- perplexity -------------------------------------------------------------------------
@@ -137,14 +137,14 @@ def _ppl_reference(logits, targets):
     return float(torch.exp(loss))
 
 
-register(GradedFunction(
-    name="perplexity", assignment=ASSIGNMENT,
+CHAPTER.graded(
+    name="perplexity",
     inputs=("logits", "targets"), outputs=("ppl",),
     make_inputs=_ppl_inputs, reference=_ppl_reference,
     matches="exp of nn.functional.cross_entropy (mean over T*B positions)",
     n_public=len(_PPL_KINDS), n_hidden=len(_PPL_KINDS),
     uses=("sequence_cross_entropy",), kinds=_PPL_KINDS, kind_of=_ppl_kind_of,
-))
+)
 
 
 # --- sample_next ------------------------------------------------------------------------
@@ -232,14 +232,14 @@ def _sample_reference(logits, temperature, top_k, u):
     return _invert(_tempered(logits, temperature, top_k), u)
 
 
-register(GradedFunction(
-    name="sample_next", assignment=ASSIGNMENT,
+CHAPTER.graded(
+    name="sample_next",
     inputs=("logits", "temperature", "top_k", "u"), outputs=("indices",),
     make_inputs=_sample_inputs, reference=_sample_reference,
     matches="torch.softmax, torch.topk and torch.searchsorted(cumsum, u, right=True), draw by draw",
     n_public=len(_SAMPLE_KINDS), n_hidden=len(_SAMPLE_KINDS),
     run=adapters.sample_draws, kinds=_SAMPLE_KINDS, kind_of=_sample_kind_of,
-))
+)
 
 
 # --- tbptt_chunks -----------------------------------------------------------------------
@@ -295,13 +295,13 @@ def _chunk_reference(ids, B, K):
     return X.contiguous().numpy(), Y.contiguous().numpy()
 
 
-register(GradedFunction(
-    name="tbptt_chunks", assignment=ASSIGNMENT,
+CHAPTER.graded(
+    name="tbptt_chunks",
     inputs=("ids", "B", "K"), outputs=("X_chunks", "Y_chunks"),
     make_inputs=_chunk_inputs, reference=_chunk_reference,
     matches="torch reshape/permute of B contiguous streams (d2l's sequential partitioning, offset 0, time-major)",
     n_public=len(_CHUNK_KINDS), n_hidden=len(_CHUNK_KINDS), kinds=_CHUNK_KINDS, kind_of=_chunk_kind_of,
-))
+)
 
 
 # --- known mistakes ---------------------------------------------------------------------

@@ -29,7 +29,7 @@ DIST = "rnn_course_checks"  # the distribution's name as it appears in file name
 PROJECT = "rnn-course-checks"
 PACKAGE_DIR = Path(autograde.__file__).resolve().parent
 # What the wheel may hold, relative to the package folder: nothing else is ever added.
-INCLUDE = ("__init__.py", "kernel/*.py", "kernel/data/*.npz")
+INCLUDE = ("__init__.py", "kernel/*.py", "kernel/adapters/*.py", "kernel/data/*.npz")
 _DATE = (2026, 1, 1, 0, 0, 0)
 # The lowest Python the wheel admits (its Requires-Python), said where the exercises say
 # how to install it (authoring.install_text) and tested (tests/test_student_path.py).

@@ -57,10 +57,11 @@ def hyperparameters(function: str, inputs: dict) -> tuple[str, ...]:
         run = spec(function).run
     except KeyError:
         return ()
-    if run == "optimizer_trajectory":
-        from .adapters import TRAJECTORY_DATA
+    if run:  # a function run over many calls: its adapter may say which inputs are settings
+        from . import adapters
 
-        return tuple(k for k in inputs if k not in TRAJECTORY_DATA)
+        settings = adapters.find(f"{run}_settings", None)
+        return settings(inputs) if settings else ()
     return ()
 
 

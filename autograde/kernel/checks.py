@@ -316,7 +316,7 @@ def run_cases(name: str, fn, cases: list[Case]) -> Run:
 def _margin(spec: Spec, case: Case, result) -> str:
     from . import adapters
 
-    margin = getattr(adapters, f"{spec.judge}_margin", None)
+    margin = adapters.find(f"{spec.judge}_margin", None)
     return f"note: {spec.name}, {case.label}: {margin(case.inputs, case.expected, result)}" if margin else ""
 
 

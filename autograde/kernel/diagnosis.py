@@ -39,7 +39,7 @@ def diagnose(spec: Spec, failures: list[tuple[dict[str, list], object]],
     if spec.diagnose_with and all(len(f) > 2 for f in failures):
         from . import adapters
 
-        keys = {getattr(adapters, spec.diagnose_with)(f[2], f[1]) for f in failures}
+        keys = {adapters.find(spec.diagnose_with)(f[2], f[1]) for f in failures}
         if len(keys) == 1 and None not in keys:
             return spec.mistake(keys.pop())
     return None

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from .compare import ATOL, RTOL
+
 
 @dataclass(frozen=True)
 class MistakeInfo:
@@ -23,12 +25,12 @@ class Spec:
     inputs: tuple[str, ...]
     outputs: tuple[str, ...]
     matches: str
-    n_public: int
-    n_hidden: int
-    atol: float
-    rtol: float
-    prepare: str | None  # the name of a function in autograde.kernel.adapters
-    unpack: str | None
+    n_public: int = 3
+    n_hidden: int = 4
+    atol: float = ATOL
+    rtol: float = RTOL
+    prepare: str | None = None  # the name of a function in autograde.kernel.adapters (adapters.find)
+    unpack: str | None = None
     mistakes: tuple[MistakeInfo, ...] = ()
     run: str | None = None  # a function in autograde.kernel.adapters that drives the student's
     # function over a whole case (e.g. an optimizer's step over 100 gradients): run(fn, inputs)
@@ -44,7 +46,7 @@ class Spec:
         if self.judge:
             from . import adapters
 
-            return getattr(adapters, self.judge)(inputs, expected, actual, reveal)
+            return adapters.find(self.judge)(inputs, expected, actual, reveal)
         from .compare import compare_outputs
 
         return compare_outputs(self.outputs, expected, actual, reveal=reveal, atol=self.atol, rtol=self.rtol)
@@ -55,21 +57,21 @@ class Spec:
         if self.run:
             from . import adapters
 
-            return getattr(adapters, self.run)(fn, inputs)
+            return adapters.find(self.run)(fn, inputs)
         return fn(*self.call_args(inputs))
 
     def call_args(self, inputs: dict) -> tuple:
         if self.prepare:
             from . import adapters
 
-            return getattr(adapters, self.prepare)(inputs)
+            return adapters.find(self.prepare)(inputs)
         return tuple(inputs[k] for k in self.inputs)
 
     def unpack_result(self, result):
         if self.unpack:
             from . import adapters
 
-            return getattr(adapters, self.unpack)(result)
+            return adapters.find(self.unpack)(result)
         return result
 
     def mistake(self, key: str) -> MistakeInfo:
