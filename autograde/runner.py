@@ -285,6 +285,8 @@ class Kernel:
         if fd != self.msgs:
             yield ("stream", self.readers[fd], chunk.decode("utf-8", "replace"))
             return
+        if self.broken:  # killed for its framing: nothing it wrote after is believed (a "done"
+            return       # written before the kill landed would end its cell and blame the next)
         buf = self.readers[fd] = self.readers[fd] + chunk
         while len(buf) >= FRAME.size:
             kind, length = FRAME.unpack_from(buf)

@@ -271,3 +271,30 @@ def test_installing_the_checks_at_grading_does_nothing_and_prints_nothing(tmp_pa
     for cell in nb.cells[:4]:
         assert cell.outputs == [], cell.outputs
     assert "still runs" in texts(nb.cells[4]) and "Wall time" in texts(nb.cells[4])
+
+
+def test_nothing_a_kernel_writes_after_breaking_its_framing_is_believed(monkeypatch):
+    """A cell that writes junk into the message pipe gets its kernel killed, but the kill
+    lands a moment later: the kernel may still write the cell's "done" frame. Believed,
+    it ended the cell, the next cell was sent, and the death was blamed on that one (a
+    fresh-clone run under load named test_many_to_one_public instead of the student's
+    cell). After the junk, the reader believes nothing more from that pipe."""
+    import os
+
+    killed = []
+    kernel = runner.Kernel.__new__(runner.Kernel)
+    msgs_r, msgs_w = os.pipe()
+    os.set_blocking(msgs_r, False)
+    kernel.msgs, kernel.readers, kernel.broken, kernel.alive = msgs_r, {msgs_r: b""}, False, True
+    monkeypatch.setattr(kernel, "kill", lambda: killed.append(1))
+    done = json.dumps({"done": True, "ok": True}).encode()
+    try:
+        os.write(msgs_w, runner.FRAME.pack(b"o", 3) + b"hi\n")
+        assert list(kernel._read(msgs_r)) == [("stream", "stdout", "hi\n")]
+        os.write(msgs_w, b"\xff" * 64)
+        assert list(kernel._read(msgs_r)) == [] and kernel.broken and killed
+        os.write(msgs_w, runner.FRAME.pack(b"j", len(done)) + done)  # before the kill landed
+        assert list(kernel._read(msgs_r)) == []
+    finally:
+        os.close(msgs_r)
+        os.close(msgs_w)
