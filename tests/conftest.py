@@ -135,3 +135,110 @@ def browser():
     yield chromium
     chromium.close()
     playwright.stop()
+
+
+# ---------------------------------------------------------------------------------------
+# The tiers (README, "Tests"; markers in pyproject.toml). `make check` runs `-m "not slow"`.
+# A test is marked from the fixtures it uses, so that using `built_book` is enough to leave
+# the fast tier; and a test that starts one of the heavy tools itself without its marker
+# fails, naming the marker, so the fast tier cannot grow a book build, a browser, a
+# cluster or a venv unnoticed. (What the guard sees: processes started through
+# `subprocess`, which asyncio and Playwright use too, and `venv.EnvBuilder`.)
+
+TIER_FIXTURES = {"built_book": "book", "browser": "browser", "student_venv": "venv", "student_torch_venv": "venv",
+                 "bare_venv": "venv", "two_workers": "cluster"}
+TIERS = ("book", "browser", "cluster", "venv")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        for fixture in item.fixturenames:
+            if fixture in TIER_FIXTURES and not item.get_closest_marker(TIER_FIXTURES[fixture]):
+                item.add_marker(TIER_FIXTURES[fixture])
+        if any(item.get_closest_marker(t) for t in TIERS) and not item.get_closest_marker("slow"):
+            item.add_marker("slow")
+
+
+class TierError(AssertionError):
+    """A test started a tool of a tier it is not marked with."""
+
+
+def tier_of_command(args) -> str | None:
+    """Which tier a command line belongs to: jupyter-book or sphinx-build (book), chromium
+    or Playwright's driver (browser), `dask scheduler`/`dask worker` (cluster), `-m venv`
+    (venv); None for anything else."""
+    import os
+    import shlex
+
+    if isinstance(args, (str, bytes, os.PathLike)):
+        args = shlex.split(os.fsdecode(args)) if isinstance(args, (str, bytes)) else [args]
+    words = [os.fsdecode(a) if isinstance(a, (bytes, os.PathLike)) else str(a) for a in args]
+    names = [os.path.basename(w) for w in words]
+    pairs = list(zip(words, words[1:]))
+    if {"jupyter-book", "sphinx-build"} & set(names) or ("-m", "jupyter_book") in pairs:
+        return "book"
+    if any(n.startswith(("chromium", "chrome", "headless_shell")) for n in names) or "run-driver" in words:
+        return "browser"
+    if any(n in ("dask-scheduler", "dask-worker") for n in names) or \
+            any(os.path.basename(a) == "dask" and b in ("scheduler", "worker") for a, b in pairs):
+        return "cluster"
+    if ("-m", "venv") in pairs or ("-m", "virtualenv") in pairs or "virtualenv" in names:
+        return "venv"
+    return None
+
+
+_allowed_tiers: set[str] | None = None  # None: no test is running (or the guard is off)
+
+
+def _refuse(tier: str | None, what: str) -> None:
+    if tier and _allowed_tiers is not None and tier not in _allowed_tiers:
+        raise TierError(f"this test {what} but is not marked `{tier}`: mark it @pytest.mark.{tier} (or use the "
+                        f"fixture that does it, {[f for f, t in TIER_FIXTURES.items() if t == tier]}), so that "
+                        f"`make check` leaves it out")
+
+
+def _install_guard() -> None:
+    import functools
+    import venv
+
+    popen_init = subprocess.Popen.__init__
+    if getattr(popen_init, "tier_guard", False):
+        return
+
+    @functools.wraps(popen_init)
+    def guarded_popen(self, args, *a, **kw):
+        _refuse(tier_of_command(args), f"runs {args if isinstance(args, str) else ' '.join(map(str, args))!r}")
+        popen_init(self, args, *a, **kw)
+
+    guarded_popen.tier_guard = True
+    subprocess.Popen.__init__ = guarded_popen
+    env_create = venv.EnvBuilder.create
+
+    @functools.wraps(env_create)
+    def guarded_create(self, env_dir):
+        _refuse("venv", f"creates a venv at {env_dir}")
+        return env_create(self, env_dir)
+
+    venv.EnvBuilder.create = guarded_create
+
+
+_install_guard()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    yield from _guarded(item)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    yield from _guarded(item)
+
+
+def _guarded(item):
+    global _allowed_tiers
+    _allowed_tiers = {t for t in TIERS if item.get_closest_marker(t)}
+    try:
+        return (yield)
+    finally:
+        _allowed_tiers = None

@@ -21,9 +21,7 @@ import pytest
 
 from autograde.grading import cluster, course, leaks, pipeline, references
 from conftest import BIN, ROOT, make_submission
-
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from grading_throughput import make_class  # noqa: E402  (the benchmark's generated class)
+from kit import make_class  # the class benchmarks/grading_throughput.py grades too
 
 pytestmark = pytest.mark.slow
 
@@ -225,6 +223,7 @@ def refused_alone(c: Cluster, tmp_path: Path, worker: str, why: str) -> tuple[Pa
     return course_dir, cmd
 
 
+@pytest.mark.cluster
 def test_a_worker_without_bubblewrap_refuses_naming_itself(tmp_path):
     c = Cluster(tmp_path / "lonely")
     try:
@@ -300,6 +299,7 @@ def test_grading_here_imports_no_dask():
     assert out.strip() == "[]"
 
 
+@pytest.mark.cluster
 def test_a_worker_with_other_checks_than_the_coordinator_refuses_naming_itself(tmp_path):
     """A worker whose course package stages other checks or another runner could grade
     the same notebook differently: it refuses, and says why."""
