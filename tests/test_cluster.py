@@ -80,8 +80,8 @@ class Cluster:
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
         for proc in [*self.workers.values(), self.scheduler]:
-            try:
-                proc.wait(timeout=20)
+            try:  # a worker whose scheduler went first may wait on it: not for long
+                proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
