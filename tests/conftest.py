@@ -222,7 +222,7 @@ def in_run_order(items: list) -> list:
     def count(tests, marker):
         return sum(1 for t in tests if t.get_closest_marker(marker))
 
-    first = max(files, key=lambda f: count(files[f], "book"))
+    first = max(files, key=lambda f: count(files[f], "book"), default=None)
 
     def rank(f):
         tests = files[f]
