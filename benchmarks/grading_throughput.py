@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from autograde.grading import course, pipeline  # noqa: E402
 from autograde.grading.pages import Pages  # noqa: E402
-from kit import make_class  # noqa: E402  (the class tests/test_cluster.py grades too)
+from kit.classes import make_class  # noqa: E402  (the class tests/test_cluster.py grades too)
 
 A = "01-rnn-basics"
 

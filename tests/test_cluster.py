@@ -21,7 +21,7 @@ import pytest
 
 from autograde.grading import cluster, course, leaks, pipeline, references
 from conftest import BIN, ROOT, make_submission
-from kit import make_class  # the class benchmarks/grading_throughput.py grades too
+from kit.classes import make_class  # the class benchmarks/grading_throughput.py grades too
 
 pytestmark = pytest.mark.slow
 

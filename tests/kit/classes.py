@@ -1,5 +1,5 @@
-"""What tests and benchmarks share to build submissions (the benchmarks import it from
-here; no test imports a benchmark)."""
+"""A generated class of chapter 1's submissions, graded by tests/test_cluster.py and by
+benchmarks/grading_throughput.py (which imports it from here; no test imports a benchmark)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,7 +8,7 @@ import nbformat
 
 from autograde.grading import course
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 # A generated class of chapter 1 (tests/test_cluster.py, benchmarks/grading_throughput.py):
 # correct, wrong, unanswered, and broken submissions (a crashing kernel, a corrupted file).
