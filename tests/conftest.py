@@ -245,16 +245,17 @@ def tier_of_command(args) -> str | None:
     if isinstance(args, (str, bytes, os.PathLike)):
         args = shlex.split(os.fsdecode(args)) if isinstance(args, (str, bytes)) else [args]
     words = [os.fsdecode(a) if isinstance(a, (bytes, os.PathLike)) else str(a) for a in args]
-    names = [os.path.basename(w) for w in words]
-    pairs = list(zip(words, words[1:]))
-    if {"jupyter-book", "sphinx-build"} & set(names) or ("-m", "jupyter_book") in pairs:
+    if not words:
+        return None
+    program = os.path.basename(words[0])  # or, for `python -m NAME`, NAME
+    module = words[words.index("-m") + 1] if "-m" in words[:-1] and program.startswith("python") else None
+    if program in ("jupyter-book", "sphinx-build") or module in ("jupyter_book", "sphinx"):
         return "book"
-    if any(n.startswith(("chromium", "chrome", "headless_shell")) for n in names) or "run-driver" in words:
+    if program.startswith(("chromium", "chrome", "headless_shell")) or "run-driver" in words[1:3]:
         return "browser"
-    if any(n in ("dask-scheduler", "dask-worker") for n in names) or \
-            any(os.path.basename(a) == "dask" and b in ("scheduler", "worker") for a, b in pairs):
+    if program in ("dask-scheduler", "dask-worker") or (program == "dask" and words[1:2] in (["scheduler"], ["worker"])):
         return "cluster"
-    if ("-m", "venv") in pairs or ("-m", "virtualenv") in pairs or "virtualenv" in names:
+    if program == "virtualenv" or module in ("venv", "virtualenv"):
         return "venv"
     return None
 

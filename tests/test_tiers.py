@@ -24,6 +24,7 @@ from conftest import BIN, TIER_FIXTURES, TIERS, TierError, tier_of_command
     ([sys.executable, "-m", "venv", "/tmp/v"], "venv"),
     ("python3 -m venv /tmp/v", "venv"),
     ([BIN / "rnn-course", "grade", "01-rnn-basics"], None),
+    ([sys.executable, "-c", "print('chromium venv jupyter-book')", "/tmp/chromium-profile"], None),
     ([sys.executable, "-m", "pip", "install", "numpy"], None),
     ([BIN / "dask", "--version"], None),
     (["bwrap", "--ro-bind", "/", "/", "true"], None),
