@@ -2,6 +2,7 @@
 #   make book   builds the HTML book and the student notebooks (exercises/), and the
 #               students' wheel of the checks into _build/html/_static/ (book/_ext/student_wheel.py)
 #   make test   runs the whole test suite (it builds the book too)
+#   make check  runs the fast tier of it (no book, browser, cluster or venv; README, "Tests")
 # Each installs what it needs into .venv first.
 
 PYTHON ?= python3
@@ -9,7 +10,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup system book exercises test bench clean
+.PHONY: setup system book exercises test check bench clean
 
 # Debian packages: bubblewrap isolates each graded submission; chromium runs the browser
 # tests of the built book (tests/test_browser.py), and a CJK and an emoji font let its
@@ -68,8 +69,16 @@ exercises: setup
 book: exercises
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
+# Every core, one test file at a time per worker (its module fixtures, such as a graded
+# class, made once); tests/conftest.py orders the files so that the book is built while
+# the other worker grades.
+PYTEST := $(BIN)/python -m pytest -n auto --dist loadfile
+
 test: setup
-	$(BIN)/python -m pytest
+	$(PYTEST)
+
+check: setup
+	$(PYTEST) -m "not slow"
 
 bench: setup
 	$(BIN)/python benchmarks/chapter_times.py

@@ -45,32 +45,9 @@ from autograde.grading.cluster import Cluster  # noqa: E402
 from autograde.grading.execute import Given, Isolation, Slot, run_sandboxed  # noqa: E402
 from autograde.grading.pages import Pages, make_feedback  # noqa: E402
 from kit import notebooks  # noqa: E402  (the tests' kit: solved and wrong student notebooks)
+from kit.classes import make_class  # noqa: E402  (the class tests/test_cluster.py grades too)
 
 A = "01-rnn-basics"
-WRONG = {"rnn_cell": "def rnn_cell(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):\n"
-                     "    return np.tanh(x_t @ W_ih.T + b_ih + h_prev @ W_hh + b_hh)\n",
-         "rnn_param_count": "def rnn_param_count(input_size, hidden_size, num_layers=1, bidirectional=False, bias=True):\n"
-                            "    return hidden_size * (input_size + hidden_size + 2) * num_layers\n"}
-
-
-def make_class(folder: Path, n: int) -> None:
-    kinds = ["correct", "wrong", "correct", "unanswered", "wrong2", "correct", "crash", "corrupted"]
-    for i in range(n):
-        kind = kinds[i % len(kinds)]
-        target = folder / "submitted" / f"{kind}-{i:03d}" / A
-        target.mkdir(parents=True)
-        if kind == "unanswered":
-            nb = notebooks.student_notebook(ROOT, A, solved=False)
-        elif kind == "wrong":
-            nb = notebooks.student_notebook(ROOT, A, {"rnn_cell": WRONG["rnn_cell"]})
-        elif kind == "wrong2":
-            nb = notebooks.student_notebook(ROOT, A, {"rnn_param_count": WRONG["rnn_param_count"]})
-        else:
-            nb = notebooks.student_notebook(ROOT, A)
-        if kind == "crash":
-            nb.cells.insert(len(nb.cells) - 3, nbformat.v4.new_code_cell("import os\nos._exit(1)"))
-        text = nbformat.writes(nb)
-        (target / f"{A}.ipynb").write_text(text[: len(text) // 2] if kind == "corrupted" else text)
 
 
 def timed(fn, *args, **kwargs):

@@ -210,6 +210,7 @@ x = 1
     ("y = x + 1\nraise ValueError('no data for this chapter')",
      "book/ch.md: the cell at line 18 (`y = x + 1`) raised ValueError: no data for this chapter"),
 ])
+@pytest.mark.book  # builds a one-chapter book
 def test_a_failing_cell_names_its_chapter_line_and_what_to_change(tmp_path, body, said):
     """The book's execution_report extension, in a one-chapter book built as `make book` builds."""
     (tmp_path / "book").mkdir()

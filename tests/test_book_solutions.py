@@ -50,8 +50,8 @@ from conftest import ASSIGNMENTS, ROOT, solution_path
 CHAPTERS = sorted((ROOT / "book").glob("[0-9][0-9]-*.md"))
 
 # Two runs of operations this similar (difflib's ratio, 2 * matches / total length) count
-# as the same code. A translated solution scores 1.0; the closest real chapter cell
-# scores well below (printed by test_the_real_book_is_far_from_every_solution).
+# as the same code. A translated solution scores 1.0. (Below it, similarity() does not
+# compute a score: it reads 0.)
 THRESHOLD = 0.75
 # A solution of fewer operations is one equation (chapter 1's rnn_cell is the recurrence
 # itself, many_to_one one affine map) or a call in a loop, which a chapter must show to
@@ -463,32 +463,51 @@ def best_match(solution_ops: list[str], cell_source: str, context: Context | Non
     skeleton = [op for op in solution_ops if op in DISTINCTIVE]
     if skeleton and _contains(skeleton, whole):
         return 1.0
-    best = difflib.SequenceMatcher(None, solution_ops, whole, autojunk=False).ratio()
+    best = similarity(solution_ops, whole)
     for ops in compound:
-        best = max(best, difflib.SequenceMatcher(None, solution_ops, ops, autojunk=False).ratio())
+        best = similarity(solution_ops, ops, best)
     for i in range(len(per_stmt)):
         run: list[str] = []
         for j in range(i, len(per_stmt)):
             run = run + per_stmt[j]
             if len(run) > 2 * len(solution_ops):
                 break
-            best = max(best, difflib.SequenceMatcher(None, solution_ops, run, autojunk=False).ratio())
+            best = similarity(solution_ops, run, best)
     return best
+
+
+def similarity(a: list[str], b: list[str], best: float = 0.0) -> float:
+    """max(best, difflib's ratio of a and b) when that ratio reaches THRESHOLD, else best.
+    Below THRESHOLD two runs are simply not the same code, so the ratio (the slow part of
+    this test) is computed only when its two cheap upper bounds (from the lengths; from the
+    counts of each operation) reach THRESHOLD and beat `best`: the scores that reach
+    THRESHOLD are difflib's exactly, and a score below it reads 0."""
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    for bound in (matcher.real_quick_ratio, matcher.quick_ratio):
+        upper = bound()
+        if upper < THRESHOLD or upper <= best:
+            return best
+    ratio = matcher.ratio()
+    return ratio if ratio >= THRESHOLD and ratio > best else best
 
 
 def function_match(solution_ops: list[str], context: Context) -> tuple[float, str]:
     """The highest similarity between the solution's operations and the body of a function
     the chapter defines (its own calls to the chapter's functions inlined), and its name."""
-    return max(((difflib.SequenceMatcher(None, list(solution_ops), operations(body, context),
-                                         autojunk=False).ratio(), name)
-                for name, body in context.helpers.items()), default=(0.0, ""))
+    best, where = 0.0, ""
+    for name, body in context.helpers.items():
+        score = similarity(list(solution_ops), operations(body, context), best)
+        if score > best:
+            best, where = score, name
+    return best, where
 
 
 @functools.cache
 def chapter_scores(chapter_text: str, assignment: str) -> dict[str, tuple[float, str]]:
     """grade_id -> (the highest similarity of the solution to what the chapter shows, where):
     a run of one cell's statements, the chapter's functions inlined, for a solution long or
-    distinctive enough; the body of a function the chapter defines, for a short one."""
+    distinctive enough; the body of a function the chapter defines, for a short one. A
+    similarity below THRESHOLD reads 0 (see `similarity`)."""
     cells = code_cells(chapter_text)
     context = chapter_context(cells)
     scores = {}

@@ -85,16 +85,38 @@ def _solution(assignment):
 
 
 def _expected_cases(assignment, name, seed):
+    return list(_each_expected_case(assignment, name, seed))
+
+
+def _each_expected_case(assignment, name, seed):
     spec = get_spec(name)
     solution = _solution(assignment)[name]
-    out = []
     for i, inputs in enumerate(references.hidden_inputs(name, seed)):
         case = Case(name, "hidden", i, inputs, None)
         result, _ = _call(solution, case, spec)
         result = spec.unpack_result(result)
         expected = list(result) if len(spec.outputs) > 1 and isinstance(result, (tuple, list)) else [result]
-        out.append(Case(name, "hidden", i, inputs, expected))
-    return out
+        yield Case(name, "hidden", i, inputs, expected)
+
+
+class _Lazily(list):
+    """The items of an iterator, each made the first time it is reached and kept."""
+
+    def __init__(self, items):
+        super().__init__()
+        self._items = iter(items)
+
+    def __iter__(self):
+        yield from super().__iter__()
+        for item in self._items:
+            self.append(item)
+            yield item
+
+
+def _fails_a_case(name, fn, cases) -> bool:
+    """Does `fn` fail one of `cases`? Each case is run alone (run_cases fails each case on
+    its own), in order, up to the first that fails."""
+    return any(run_cases(name, fn, [case]).failures for case in cases)
 
 
 @pytest.mark.slow
@@ -104,9 +126,9 @@ def test_every_wrong_implementation_fails_a_hidden_case_under_every_seed(assignm
     wrongs = {key: load_functions(assignment, {name: src})[name] for key, src in sources.items()}
     lucky: dict[str, list[int]] = {}
     for seed in WRONG_SEEDS:
-        cases = _expected_cases(assignment, name, seed)
+        cases = _Lazily(_each_expected_case(assignment, name, seed))  # expected outputs made as reached
         for key, wrong in wrongs.items():
-            if not run_cases(name, wrong, cases).failures:
+            if not _fails_a_case(name, wrong, cases):
                 lucky.setdefault(key, []).append(seed)
     capsys.readouterr()
     assert not lucky, f"{name}: wrong implementations that keep full marks under some seeds " \
@@ -119,7 +141,9 @@ def test_the_solution_passes_every_hidden_seed_it_is_compared_under():
     cases = _expected_cases("05-deep-bidirectional", "rnn_output_shapes", 7)
     right = _solution("05-deep-bidirectional")["rnn_output_shapes"]
     assert not run_cases("rnn_output_shapes", right, cases).failures
+    assert not _fails_a_case("rnn_output_shapes", right, _Lazily(iter(cases)))
     wrong = load_functions("05-deep-bidirectional", {"rnn_output_shapes": next(iter(
         WRONG["05-deep-bidirectional"]["rnn_output_shapes"].values()))})["rnn_output_shapes"]
     assert run_cases("rnn_output_shapes", wrong, cases).failures
+    assert _fails_a_case("rnn_output_shapes", wrong, _Lazily(iter(cases)))
     assert np.all(np.asarray(cases[0].expected[0]) > 0)

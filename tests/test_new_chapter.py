@@ -192,6 +192,7 @@ def course_copy(tmp_path_factory) -> Path:
     return root
 
 
+@pytest.mark.slow  # a copy of the course, released and graded with the real commands
 def test_the_copy_runs_its_own_package(course_copy):
     proc = _run(course_copy, str(BIN / "python"), "-c",
                 "import autograde, autograde.chapters as c; print(autograde.__file__); "
@@ -201,6 +202,7 @@ def test_the_copy_runs_its_own_package(course_copy):
     assert declared == "ch09_toy ['toy_scale', 'toy_total']"
 
 
+@pytest.mark.slow  # a copy of the course, released and graded with the real commands
 def test_a_new_chapter_is_released_graded_and_listed(course_copy):
     root = course_copy
     # Its public cases, computed with PyTorch, and its release.

@@ -115,7 +115,7 @@ def test_a_planted_solution_line_would_be_found(tmp_path):
     assert leaks.find_leaks(text, leaks.secret_lines(solution_path(ASSIGNMENTS[0])))
 
 
-@pytest.mark.slow
+@pytest.mark.venv  # student_venv or student_torch_venv, asked for by name
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_the_wheel_in_a_fresh_venv_runs_the_released_notebooks_public_checks(request, assignment,
                                                                            monkeypatch, tmp_path):
@@ -453,7 +453,7 @@ def lowest_python() -> Path:
     return Path(found)
 
 
-@pytest.mark.slow
+@pytest.mark.venv
 def test_the_wheel_installs_and_passes_every_numpy_exercise_on_the_lowest_python_it_admits(tmp_path):
     """Issue 24, item 2: the wheel's metadata admits Python 3.9, so a fresh 3.9 venv with
     the numpy pip chooses there (numpy>=2: 2.0) installs it without overriding anything and
