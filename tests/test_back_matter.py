@@ -166,6 +166,16 @@ def test_the_books_shared_code_is_defined_once_in_book_lib():
             assert (ROOT / "book" / load).is_file(), f"{chapter.name} loads {load}: no such file"
 
 
+def test_the_shared_code_fits_a_folded_cell_without_scrolling():
+    """Every chapter shows book/_lib's files in a folded cell, whose column holds 75
+    characters at 1280 px (test_browser.py measures the built page; this finds it before a
+    build)."""
+    for file in sorted((ROOT / "book" / "_lib").glob("*.py")):
+        long = [(i, len(line)) for i, line in enumerate(file.read_text(encoding="utf-8").splitlines(), 1)
+                if len(line) > 75]
+        assert not long, f"book/_lib/{file.name}: lines over 75 characters (line, length): {long}"
+
+
 def test_a_chapter_that_defines_the_check_again_is_caught():
     """Planted: chapter 1 with its own copy of `check` in a cell."""
     text = CHAPTERS[0].read_text(encoding="utf-8")

@@ -10,7 +10,7 @@ import nbformat
 from . import intro
 from .coursedir import CourseDir
 from .errors import CourseError
-from .gradebook import RELEASE_SETTINGS, nbgrader
+from .gradebook import RELEASE_CONFIG, nbgrader_here
 
 
 def find_root(start: Path | None = None) -> Path:
@@ -151,8 +151,13 @@ def release(root: Path, assignments: list[str] | None = None, out_dir: Path | No
                 shutil.copy2(root / "solutions" / name / f"{name}.ipynb", dest)
             else:
                 make_notebook(sources[name], dest / f"{name}.ipynb", url=url)
-            nbgrader("generate_assignment", name, "--force", root=course, db=CourseDir(course).gradebook,
-                     extra=RELEASE_SETTINGS)
+            # nbgrader's generate_assignment, run in this process (as grading does): one
+            # import of nbgrader for all assignments, not an interpreter per assignment
+            done = nbgrader_here("GenerateAssignment", name, course, CourseDir(course).gradebook,
+                                 settings=RELEASE_CONFIG)
+            if not done["success"]:
+                raise CourseError(f"nbgrader could not release {name} (generate_assignment):\n"
+                                  f"{(done.get('log') or '')[-3000:]}\n{(done.get('error') or '')[-3000:]}")
             released = course / "release" / name
             target = out_dir / name
             if target.exists():

@@ -67,7 +67,6 @@ def nbgrader_here(converter: str, assignment: str, root: Path, db: Path, student
 
 
 # Only notebooks are released; nbgrader's default code stub is the one we document.
-RELEASE_SETTINGS = ("--CourseDirectory.include=*.ipynb",)
 RELEASE_CONFIG = {"CourseDirectory.include": ["*.ipynb"]}
 
 # nbgrader's tables, joined once: the cells of an assignment's notebooks, and the grades

@@ -1,6 +1,7 @@
-# The book's equation check and number formats, one copy for every chapter. A chapter
-# loads this file into a code cell (`:load: _lib/checks.py`): the build copies it in, so
-# the chapter's notebook, downloaded alone, runs without this file.
+# The book's equation check and number formats, one copy for every
+# chapter. A chapter loads this file into a code cell (`:load:
+# _lib/checks.py`): the build copies the code in, so a chapter's
+# downloaded notebook holds it.
 import torch
 
 CHECKS = []  # every check of the chapter: (label, verdict, max |diff|)
@@ -19,10 +20,11 @@ def sci(x):
 
 
 def check(label, ours, reference, rtol=1e-12, atol=1e-13, expect=True):
-    """Compare a tensor from an equation with the one PyTorch computed, in float64,
-    and print one line: the label, the verdict of torch.allclose, the largest
-    absolute difference. A comparison that shows a difference on purpose says
-    expect=False, and its line says "(expected)"."""
+    """Compare a tensor from an equation with the one PyTorch computed,
+    in float64, and print one line: the label, the verdict of
+    torch.allclose, the largest absolute difference. A comparison that
+    shows a difference on purpose says expect=False, and its line says
+    "(expected)"."""
     ours = torch.as_tensor(ours).double()
     reference = torch.as_tensor(reference).double()
     verdict = torch.allclose(ours, reference, rtol=rtol, atol=atol)

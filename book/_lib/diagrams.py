@@ -1,5 +1,6 @@
-# The helpers that draw the book's box-and-arrow diagrams, one copy for the chapters
-# that draw them (`:load: _lib/diagrams.py`; the build copies this file into the cell).
+# The helpers that draw the book's box-and-arrow diagrams, one copy for
+# the chapters that draw them (`:load: _lib/diagrams.py`; the build
+# copies this file into the cell).
 import matplotlib.pyplot as plt
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
