@@ -154,7 +154,7 @@ def test_the_intros_standard_paragraphs_are_written_once_and_filled_at_release()
     filled = intro.fill("a\n\n<!-- course: hand-in -->\n\n<!-- course: rules | (`f`: exact) -->", "01-rnn-basics")
     assert "nbgrader validate 01-rnn-basics.ipynb" in filled and "<!--" not in filled
     assert "$10^{-10} + 10^{-9}|x|$ (`f`: exact)," in filled
-    assert "(`rnn_forward` calls `rnn_cell`; `many_to_one` calls `rnn_forward`)" in \
+    assert "(`rnn_forward` may call `rnn_cell`; `many_to_one` may call `rnn_forward`)" in \
         intro.fill("<!-- course: graded -->", "01-rnn-basics")  # from the chapter's `uses`
     for bad in ("<!-- course: handin -->", "<!-- course: seeds -->"):
         with pytest.raises(ValueError):

@@ -48,11 +48,11 @@ def _graded(name: str, arg: str) -> str:
             "  carries the function's points. It runs only at grading: your function is called on\n"
             "  new inputs and what it returns is compared with PyTorch outside your notebook (the\n"
             "  notebook itself never sees the answers). It shows nothing useful before then.")
-    calls = [f"`{fn.name}` calls {' and '.join(f'`{u}`' for u in fn.uses)}"
+    calls = [f"`{fn.name}` may call {' and '.join(f'`{u}`' for u in fn.uses)}"
              for fn in chapters.assignments()[name] if fn.uses]
     if calls:
-        text += ("\n\nWhere a function calls another graded one\n"
-                 f"({'; '.join(calls)}),\n"
+        text += ("\n\nWhere a function may call another graded one\n"
+                 f"({'; '.join(calls)}), and yours does,\n"
                  "its points depend on its own outputs: a mistake in the function it calls can cost "
                  "its points too, and the check\nthen names that function so you fix it first.")
     return text

@@ -24,9 +24,13 @@ def check(label, ours, reference, rtol=1e-12, atol=1e-13, expect=True):
     in float64, and print one line: the label, the verdict of
     torch.allclose, the largest absolute difference. A comparison that
     shows a difference on purpose says expect=False, and its line says
-    "(expected)"."""
+    "(expected)". Tensors of different shapes are an error, never
+    broadcast."""
     ours = torch.as_tensor(ours).double()
     reference = torch.as_tensor(reference).double()
+    if ours.shape != reference.shape:  # never compared by broadcasting
+        raise ValueError(f"{label}: shapes {tuple(ours.shape)} and "
+                         f"{tuple(reference.shape)} differ")
     verdict = torch.allclose(ours, reference, rtol=rtol, atol=atol)
     diff = (ours - reference).abs().max().item()
     CHECKS.append((label, verdict, diff))
