@@ -17,6 +17,7 @@ import importlib.util
 from pathlib import Path
 
 from autograde import chapters
+from autograde.grading.score import upstream_of
 
 FOLDER = Path(__file__).resolve().parent / "wrong"
 
@@ -39,21 +40,9 @@ def _collect(folder: Path = FOLDER) -> dict[str, dict[str, dict[str, str]]]:
     return found
 
 
-def _upstream(function: str) -> set[str]:
-    """The graded functions `function` uses, directly or through another."""
-    found: set[str] = set()
-    todo = list(chapters.get(function).uses)
-    while todo:
-        name = todo.pop()
-        if name not in found:
-            found.add(name)
-            todo.extend(chapters.get(name).uses)
-    return found
-
-
 WRONG = _collect()
 
-DEPENDS = {fn.name: _upstream(fn.name) for functions in chapters.assignments().values()
+DEPENDS = {fn.name: set(upstream_of(fn.name)) for functions in chapters.assignments().values()
            for fn in functions if fn.uses}
 
 

@@ -204,12 +204,10 @@ def _outputs_onto(built: nbformat.NotebookNode, executed: nbformat.NotebookNode 
 
 
 def _import_for_after_grading() -> None:
-    """What the gradebook write and the feedback pages import (nbgrader's API, its
-    converters, nbconvert), imported while the first sandboxes run, not after them."""
+    """What the gradebook write imports (nbgrader's API), imported while the first
+    sandboxes run, not after them. The feedback pages' nbconvert is the page maker's
+    (pages.py), imported there."""
     import nbgrader.api  # noqa: F401
-    import nbgrader.converters  # noqa: F401
-
-    from . import feedback  # noqa: F401
 
 
 def grade_all(course_dir: Path, assignment: Assignment, pool=None, students: list[str] | None = None,
