@@ -101,3 +101,21 @@ def test_an_array_whose_header_and_bytes_disagree_is_malformed(tmp_path, damage)
         z.writestr("out0.npy", data)
     out = records.read(tmp_path, KNOWN)
     assert not out.records and "1 malformed record(s) were ignored" in out.problems[0], out.problems
+
+
+def test_an_object_array_is_refused_from_its_header_and_never_unpickled(tmp_path):
+    """A forged output whose header says dtype object (a pickle in numpy's format):
+    refused from the header as not numbers; its bytes are never read or unpickled."""
+    header = "{'descr': '|O', 'fortran_order': False, 'shape': (1,), }"
+    header += " " * (63 - len(header) - 10) + "\n"
+    data = b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode() + b"cos\nsystem\n."
+    meta = io.BytesIO()
+    np.save(meta, np.asarray(json.dumps({"function": "rnn_cell", "kind": "hidden", "index": 0, "error": None,
+                                         "kernel_passed": True, "n_outputs": 1})))
+    with zipfile.ZipFile(tmp_path / "rnn_cell-hidden-0-0123abcd.npz", "w") as z:
+        z.writestr("meta.npy", meta.getvalue())
+        z.writestr("out0.npy", data)
+    out = records.read(tmp_path, KNOWN)
+    assert not out.problems, out.problems
+    assert out.records[0].outputs is None
+    assert out.records[0].error == "returned output 0 as an array of dtype |O (not numbers)"
