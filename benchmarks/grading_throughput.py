@@ -14,8 +14,8 @@ fixed cost of a run (`rnn-course grade --student LATE` for one late submission, 
 that submission's own sandbox time, and a run with nothing new to grade); the
 cluster's overhead per submission; and the coordinator's own cost per submission
 (form checks, hidden inputs, trusted re-comparison with the references computed,
-result and gradebook write), which bounds how many submissions per second one
-coordinator can feed, however many workers.
+result saved) and its page maker's (gradebook record, feedback page), each of which
+bounds how many submissions per second one coordinator can feed, however many workers.
 Targets on 2 cores (issue 23, item 16): with feedback >= 12x stock, overhead <= 0.25 s
 per submission, fixed cost <= 2 s for one late submission.
 """
@@ -102,16 +102,19 @@ class LocalCluster:
                 proc.wait()
 
 
-def coordinator_cost(course_dir: Path) -> tuple[float, dict]:
+def coordinator_cost(course_dir: Path) -> tuple[float, dict, float]:
     """The coordinator's own seconds per submission, one submission at a time: form checks,
     the hidden inputs, then (the sandbox run itself not counted) the references computed
-    afresh, the trusted re-comparison, the result and the gradebook write."""
+    afresh, the trusted re-comparison and the result saved; and the page maker's seconds
+    per submission (its gradebook record and feedback page, as `rnn-course grade`'s page
+    maker makes them: one gradebook kept open, the exporter warmed)."""
     from autograde.grading import cluster, references, sandbox
+    from autograde.grading.pages import exporter, make_page, warm
 
     db, a = assignment_of(course_dir)
     limits = sandbox.Limits()
     references.trusted_hidden(*next(iter(a.seeds_for("warm-up").items())))  # torch imported once, not counted
-    parts = {"form + hidden inputs": 0.0, "references + re-comparison": 0.0, "result + gradebook": 0.0}
+    parts = {"form + hidden inputs": 0.0, "references + re-comparison": 0.0, "result saved": 0.0}
     students = sorted(p.name for p in (course_dir / "submitted").iterdir())
     with sandbox.Scratch() as scratch, sandbox.UidClaim(1) as (uid,):
         site = sandbox.stage_site(scratch / "site")
@@ -136,13 +139,20 @@ def coordinator_cost(course_dir: Path) -> tuple[float, dict]:
                 t2 = time.perf_counter()
             t3 = time.perf_counter()
             pipeline.save(result, executed, course_dir)
-            gradebook.record_in_gradebook(f"sqlite:///{db}", result)
             t4 = time.perf_counter()
             parts["form + hidden inputs"] += t1 - t0
             parts["references + re-comparison"] += t3 - t2
-            parts["result + gradebook"] += t4 - t3
+            parts["result saved"] += t4 - t3
+    url, html = f"sqlite:///{db}", exporter()
+    warm(html, course_dir, A)
+    t0 = time.perf_counter()
+    for student in students:
+        gradebook.record_in_gradebook(url, pipeline.load(course_dir, student, A), gradebook.kept_open(url))
+        if (course_dir / "autograded" / student / A / f"{A}.ipynb").is_file():
+            make_page(html, course_dir, A, student, url)
+    maker = (time.perf_counter() - t0) / len(students)
     n = len(students)
-    return sum(parts.values()) / n, {k: v / n for k, v in parts.items()}
+    return sum(parts.values()) / n, {k: v / n for k, v in parts.items()}, maker
 
 
 def main() -> None:
@@ -172,19 +182,15 @@ def main() -> None:
 
         ours_dir = copy_of("ours")
         db, a = assignment_of(ours_dir)
-        # as `rnn-course grade` does: each page is made while the class is graded
-        # (autograde.grading.pages); the grading step's time includes that work
+        # as `rnn-course grade` does: each result is recorded in the gradebook and its page
+        # made by the page maker while the class is graded (autograde.grading.pages); the
+        # grading step's time includes the part of that work done by then
         pages = Pages(ours_dir, A, db)
-
-        def page_of(result):
-            if (ours_dir / "autograded" / result.student / A / f"{A}.ipynb").is_file():
-                pages.submit(result.student)
-
         results, ours_grade = timed(pipeline.grade_all, ours_dir, a, pipeline.LocalPool(args.jobs),
-                                    progress=False, on_result=page_of, on_todo=pages.warm)
+                                    progress=False, recorder=pages)
         _, ours_rest = timed(make_feedback, A, ours_dir, db, None, results, pages)
         ours_total = ours_grade + ours_rest
-        assert not pages.failed and len(pages.made) == len(pages.submitted), pages.failed
+        assert not pages.failed and not pages.unrecorded and len(pages.made) == len(pages.submitted), pages.failed
 
         # Fixed cost: the whole command for one late submission, minus its own sandbox time;
         # then the same command with nothing new to grade.
@@ -218,7 +224,7 @@ def main() -> None:
                     c.stop()
         small = tmp / "coordinator"
         make_class(small, 8)
-        cost, parts = coordinator_cost(small)
+        cost, parts, maker = coordinator_cost(small)
 
     ran = [r for r in results if r.seconds]
     overhead = [r.seconds["wall"] - r.seconds["cells"] for r in ran]
@@ -251,7 +257,8 @@ def main() -> None:
     print(f"  coordinator's own cost per submission {cost:.3f} s ("
           + ", ".join(f"{k} {v:.3f} s" for k, v in parts.items())
           + f"): one coordinator feeds at most {1 / cost:.1f} submissions/s "
-          f"({60 / cost:.0f}/min), however many workers")
+          f"({60 / cost:.0f}/min), however many workers; its page maker's cost per submission (gradebook "
+          f"record and feedback page) {maker:.3f} s: at most {1 / maker:.1f} submissions/s")
     flagged = sum(1 for r in results if r.flags)
     print(f"  ours: {sum(r.score for r in results):g} points in all, {flagged} submissions flagged")
 

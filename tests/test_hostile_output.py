@@ -368,3 +368,57 @@ def test_a_page_that_never_finishes_costs_only_its_student(graded, tmp_path):
     page = feedback_page(copy, "zoe").read_text(encoding="utf-8")
     assert "could not be made" in page and f"Score: {results['zoe'].score:g}" in page
     assert "Grading notes" in feedback_page(copy, HOSTILE).read_text(encoding="utf-8")
+
+
+def canonical(page: str) -> str:
+    """A page as a browser reads it: parsed and written out again (nbconvert's own last
+    step), each tag's attributes in one order, the styles left out (the highlighting's
+    colours differ: autograde/grading/pages.py)."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(page, features="html.parser")
+    for style in soup.find_all("style"):
+        style.string = ""
+    for tag in soup.find_all(True):
+        tag.attrs = dict(sorted(tag.attrs.items()))
+    return str(soup)
+
+
+@pytest.mark.parametrize("student", [HOSTILE, "zoe"])
+def test_a_page_is_the_page_nbgrader_generate_feedback_makes(graded, tmp_path, student):
+    """Issue 23, item 16: the page maker skips nbconvert's pass over the parsed page and
+    reads grades through one kept-open gradebook (pages.py, getgrades.py). Parsed, its page
+    is the page `nbgrader generate_feedback` makes with nbgrader's own GetGrades and the
+    same template, here with a manual score, a grader's comment and a late penalty in the
+    gradebook; every image has alt text (what that pass adds) and no cell is one the pass
+    would have marked."""
+    from bs4 import BeautifulSoup
+    from nbgrader.api import Gradebook
+
+    from autograde.grading.gradebook import nbgrader_here
+    from autograde.grading.pages import exporter, feedback_settings, make_page
+
+    course_dir, _ = graded
+    copy = tmp_path / "course"
+    shutil.copytree(course_dir, copy, symlinks=True)
+    shutil.rmtree(copy / "autograded" / LEFTOVER)
+    db = copy / "gradebook.db"
+    solution = next(c.metadata.nbgrader["grade_id"] for c in nbformat.read(copy / "release" / A / f"{A}.ipynb", 4).cells
+                    if c.metadata.get("nbgrader", {}).get("solution"))
+    with Gradebook(f"sqlite:///{db}") as gb:
+        gb.find_grade("test_rnn_forward_hidden", A, A, student).manual_score = 1.5
+        gb.find_comment(solution, A, A, student).manual_comment = "See me <b>after</b> class"
+        gb.find_submission_notebook(A, A, student).late_submission_penalty = 0.5
+        gb.db.commit()
+    ours = make_page(exporter(), copy, A, student, f"sqlite:///{db}").read_text(encoding="utf-8")
+    feedback_page(copy, student).unlink()
+    assert nbgrader_here("GenerateFeedback", A, copy, db, student, feedback_settings())["success"]
+    stock = feedback_page(copy, student).read_text(encoding="utf-8")
+    assert "nbgrader.preprocessors.GetGrades" in feedback_settings()["GenerateFeedback.preprocessors"]
+    assert canonical(ours) == canonical(stock)
+    assert "See me &lt;b&gt;after&lt;/b&gt; class" in ours and "Late submission penalty" in ours
+    assert "(Score: 1.5 / 3.0)" in ours
+    soup = BeautifulSoup(ours, features="html.parser")
+    images = soup.find_all("img")
+    assert all(img.get("alt") for img in images) and (images or student != HOSTILE)
+    assert not soup.select(".jp-Notebook div.jp-Cell-inputWrapper, .jp-Notebook div.jp-OutputArea-output")

@@ -94,48 +94,45 @@ def grade(root: Path, assignment: str, course_dir: Path, student: str | None = N
                           "without isolation; every result is then marked unsandboxed.")
     from .pages import Pages, make_feedback
 
-    # Each student's feedback page is made as soon as their result is in the gradebook,
-    # by a page maker started now (its imports overlap the set-up and grading), so pages
-    # are made while the class is graded.
+    # nbgrader's side of the run, in a page maker started now (its imports overlap the
+    # set-up and grading): each result is recorded in the gradebook there as soon as it is
+    # saved, and the student's feedback page made from it, while the class is graded.
     pages = Pages(course_dir, assignment, course.gradebook)
     pages.warm()
-    try:
-        db, released = _prepare_course(root, assignment, course_dir)
-    except BaseException:
-        pages.finish()
-        raise
-    a = pipeline.Assignment(assignment, nbformat.read(course.source(assignment) / f"{assignment}.ipynb", 4),
-                            nbformat.read(released, 4))
-    students = [student] if student else None
-    if student and not course.submitted(student).is_dir():
-        raise CourseError(f"no submission folder submitted/{student}/")
-    invalid: list = []
-
-    def page_of(result) -> None:
-        if course.executed(result.student, assignment).is_file():
-            pages.submit(result.student)
-
-    if scheduler:
-        from .cluster import Cluster
-
-        pool = Cluster(scheduler)
-    else:
-        pool = pipeline.LocalPool(jobs)
-    try:
-        graded = pipeline.grade_all(course_dir, a, pool, students, Isolation(limits or sandbox.Limits(), sandboxed),
-                                    progress=progress, invalid=invalid, on_result=page_of)
-    except BaseException:
-        pages.finish()
-        raise
-    everyone = [r for r in (results.load(course_dir, p.name, assignment)
-                            for p in sorted(course.submitted().iterdir())
-                            if p.is_dir() and not forms.invalid_student_id(p.name)) if r] + invalid
-    # Grades first: a failure in the feedback step below must never cost the CSVs or the report.
-    csv = write_grades_csv(course.grades_csv, everyone)
-    write_lms_csv(course_dir / lms_csv_name(assignment, lms), everyone, assignment, lms)
     from . import report
 
-    figures = report.start(everyone, assignment, course_dir)  # drawn while feedback is made
-    make_feedback(assignment, course_dir, db, students, graded, pages)
-    figures()
+    drawer = report.Drawer()  # the report's figures: matplotlib imported while grading runs
+    drawer.warm()
+    try:
+        db, released = _prepare_course(root, assignment, course_dir)
+        a = pipeline.Assignment(assignment, nbformat.read(course.source(assignment) / f"{assignment}.ipynb", 4),
+                                nbformat.read(released, 4))
+        students = [student] if student else None
+        if student and not course.submitted(student).is_dir():
+            raise CourseError(f"no submission folder submitted/{student}/")
+        invalid: list = []
+        if scheduler:
+            from .cluster import Cluster
+
+            pool = Cluster(scheduler)
+        else:
+            pool = pipeline.LocalPool(jobs)
+        graded = pipeline.grade_all(course_dir, a, pool, students, Isolation(limits or sandbox.Limits(), sandboxed),
+                                    progress=progress, invalid=invalid, recorder=pages)
+        everyone = [r for r in (results.load(course_dir, p.name, assignment)
+                                for p in sorted(course.submitted().iterdir())
+                                if p.is_dir() and not forms.invalid_student_id(p.name)) if r] + invalid
+        # Grades first: a failure in the feedback step below must never cost the CSVs or the report.
+        csv = write_grades_csv(course.grades_csv, everyone)
+        write_lms_csv(course_dir / lms_csv_name(assignment, lms), everyone, assignment, lms)
+        figures = report.start(everyone, assignment, course_dir, drawer=drawer)  # drawn while feedback is made
+        make_feedback(assignment, course_dir, db, students, graded, pages)
+        figures()
+    finally:
+        pages.finish()  # every record made before this returns, even when the run failed
+        drawer.stop()
+    if pages.unrecorded:
+        raise CourseError(f"the gradebook {db} could not record {len(pages.unrecorded)} result(s), kept in "
+                          f"autograded/<student>/{assignment}/result.json (the next run records them): "
+                          + "; ".join(f"{s}: {why}" for s, why in sorted(pages.unrecorded.items())))
     return GradeResult(db, csv, course.feedback, course.autograded(), graded + invalid)

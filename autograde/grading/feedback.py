@@ -104,14 +104,34 @@ def _allowed_attribute(tag: str, name: str, value: str) -> bool:
     return name == "class" and bool(re.fullmatch(r"[A-Za-z0-9_ .-]{0,200}", value))
 
 
+# What nbconvert's HTML exporter writes as the alt text of an image that has none.
+NO_ALT = "No description has been provided for this image"
+
+
+@functools.lru_cache(maxsize=1)
+def _cleaner():
+    """bleach's cleaner with our allow-list, and an image without alt text given NO_ALT
+    (as nbconvert's exporter does in its last pass, which the page maker skips)."""
+    from bleach.html5lib_shim import Filter
+    from bleach.sanitizer import Cleaner
+
+    class AltText(Filter):
+        def __iter__(self):
+            for token in super().__iter__():
+                if token.get("name") == "img" and token["type"] in ("StartTag", "EmptyTag") \
+                        and not any(name == "alt" for _, name in token["data"]):
+                    token["data"][(None, "alt")] = NO_ALT
+                yield token
+
+    return Cleaner(tags=_TAGS, attributes=_allowed_attribute, protocols=["http", "https", "mailto", "data"],
+                   strip=False, strip_comments=True, filters=[AltText])
+
+
 def clean_html(text: str) -> str:
     """`text` with only the tags and attributes of an allow-list; every other tag is shown
     as text (escaped), comments are dropped, links keep http(s)/mailto/relative targets
-    and images only PNG or JPEG data."""
-    import bleach
-
-    return bleach.clean(text, tags=_TAGS, attributes=_allowed_attribute,
-                        protocols=["http", "https", "mailto", "data"], strip=False, strip_comments=True)
+    and images only PNG or JPEG data, each with alt text."""
+    return _cleaner().clean(text)
 
 
 # Math is typeset without any script: TeX becomes MathML here (latex2mathml), which the
@@ -244,8 +264,9 @@ def safe_output(output) -> dict | None:
             meta = (output.get("metadata") or {}).get(mime)
             size = {k: int(v) for k, v in (meta.items() if isinstance(meta, dict) else ())
                     if k in ("width", "height") and isinstance(v, int) and not isinstance(v, bool)}
-            if size:
-                metadata[mime] = size
+            alt = meta.get("alt") if isinstance(meta, dict) else None
+            size["alt"] = alt if isinstance(alt, str) and 0 < len(alt) <= 1000 else NO_ALT  # escaped by the template
+            metadata[mime] = size
         else:
             dropped.append(str(mime))
     if dropped and "text/plain" not in kept:

@@ -1,6 +1,7 @@
 """The class report's figures (see `autograde.grading.report`), drawn from its report.json alone.
 
     python -m autograde.grading.figures FOLDER [FIGURE ...]   FOLDER/report.json -> FOLDER/*.png
+    python -m autograde.grading.figures --wait                the same, FOLDER and FIGUREs read from stdin
 
 A module of its own that imports nothing of the course (no nbformat, no chapters), so
 the process that draws the figures pays for matplotlib's import and nothing else.
@@ -77,8 +78,28 @@ def draw(summary: dict, folder: Path, only: list[str] | None = None) -> list[tup
     return made
 
 
+def _wait_then_draw() -> None:
+    """`--wait`: import matplotlib now, then read one line, a JSON [FOLDER, [FIGURE ...]],
+    and draw those figures; at end of input with no line, draw nothing (the report needed
+    no new figure). report.Drawer starts this before the report is known."""
+    import sys
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot  # noqa: F401
+
+    line = sys.stdin.readline()
+    if line:
+        folder, only = json.loads(line)
+        draw(json.loads((Path(folder) / "report.json").read_text()), Path(folder), only or None)
+
+
 if __name__ == "__main__":  # FOLDER [FIGURE ...]: those figures (default all) of FOLDER/report.json
     import sys
 
-    _where = Path(sys.argv[1])
-    draw(json.loads((_where / "report.json").read_text()), _where, sys.argv[2:] or None)
+    if sys.argv[1:] == ["--wait"]:
+        _wait_then_draw()
+    else:
+        _where = Path(sys.argv[1])
+        draw(json.loads((_where / "report.json").read_text()), _where, sys.argv[2:] or None)

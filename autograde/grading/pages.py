@@ -1,18 +1,23 @@
-"""Make every student's feedback page, each in its own bounded step while grading goes on.
+"""nbgrader's side of a grading run, in a page maker process: each result recorded, then its page.
 
 Stock nbgrader makes the class's feedback in one `generate_feedback` call after grading,
 so one notebook that is slow to render (a TeX bomb: issue 23, item 7) holds back every
 page, and the class waits for all of grading before the first page exists. Here a page
-maker process starts when grading starts (its imports overlap the first sandboxes), and
-each graded student is handed to it as soon as their result is in the gradebook. It
-renders what `nbgrader generate_feedback` renders, with nbconvert's HTML exporter, the
-same template and the same preprocessors (`feedback.PREPROCESSORS`: grades from the
-gradebook, hidden tests scrubbed, the submission made inert), one notebook at a time;
-the one difference is the code highlighting's colours (nbconvert's theme variables
-rather than Pygments' default palette). A page that takes
-longer than `PAGE_SECONDS` (or a page maker that dies) costs that student only: the maker
-is killed and a fresh one makes the next page; the caller writes that student a plain
-page of the grading notes and lists them.
+maker process starts when grading starts (its imports and a warm-up page overlap the
+first sandboxes); each result is handed to it as soon as it is saved: it records the
+result in the gradebook (so the grader's own process never imports nbgrader), then
+makes the student's page. It renders what `nbgrader generate_feedback` renders, with
+nbconvert's HTML exporter, the same template and the same preprocessors
+(`feedback.PREPROCESSORS`: grades from the gradebook, hidden tests scrubbed, the
+submission made inert), one notebook at a time. The differences: the code
+highlighting's colours (nbconvert's theme variables rather than Pygments' default
+palette); the grades read through one gradebook kept open (getgrades.py); and the
+exporter's last pass over the parsed page skipped, its one effect on a feedback page
+(alt text for images) made beforehand (`FeedbackExporter`). Parsed, a page equals
+stock's (tests/test_hostile_output.py). A page that takes longer than `PAGE_SECONDS`
+(or a page maker that dies) costs that student only: the maker is killed and a fresh
+one makes the next page; the caller writes that student a plain page of the grading
+notes and lists them.
 """
 from __future__ import annotations
 
@@ -34,13 +39,36 @@ def page_path(course_dir: Path, student: str, assignment: str) -> Path:
 
 def exporter():
     """nbconvert's HTML exporter as `nbgrader generate_feedback` configures it, with our
-    template (no script may run) and preprocessors."""
+    template (no script may run) and preprocessors, without the pass over the parsed page
+    that nbconvert's exporter ends with (`FeedbackExporter`)."""
     import nbgrader
     from nbconvert import HTMLExporter
+    from nbconvert.exporters.templateexporter import TemplateExporter
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
     from traitlets.config import Config
     from traitlets.utils.importstring import import_item
 
     from . import feedback
+
+    class FeedbackExporter(HTMLExporter):
+        """HTMLExporter (nbconvert 7.17) up to its template, then not its last step: a
+        BeautifulSoup parse and re-serialisation of the whole page (half of a page's
+        time), which gives every image without alt text nbconvert's alt text and marks the
+        JupyterLab template's cells focusable. On a feedback page the first is done before
+        the export (feedback.SanitizeFeedback: every image has alt text) and the second
+        has nothing to mark (the classic template has no such cells).
+        tests/test_hostile_output.py compares a page with `nbgrader generate_feedback`'s."""
+
+        def from_notebook_node(self, nb, resources=None, **kw):
+            langinfo = nb.metadata.get("language_info", {})
+            lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
+            self.register_filter("highlight_code", self.filters.get(
+                "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)))
+            resources = self._init_resources(resources)
+            self.register_filter("filter_data_type", WidgetsDataTypeFilter(
+                notebook_metadata=self._nb_metadata, parent=self, resources=resources))
+            return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
 
     formgrader = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader"
     config = Config()
@@ -50,10 +78,40 @@ def exporter():
     config.HTMLExporter.extra_template_paths = [str(formgrader / "static" / "node_modules" / "bootstrap" /
                                                     "dist" / "css")]
     config.HTMLExporter.sanitize_html = True
-    html = HTMLExporter(config=config)
-    for name in feedback.PREPROCESSORS:
-        html.register_preprocessor(import_item(name)(config=config), enabled=True)
+    html = FeedbackExporter(config=config)
+    # nbgrader's GetGrades reading through the gradebook the maker keeps open (getgrades.py)
+    names = ["autograde.grading.getgrades.KeptOpenGetGrades" if name == "nbgrader.preprocessors.GetGrades"
+             else name for name in feedback.PREPROCESSORS]
+    html.steps = [import_item(name)(config=config) for name in names]
+    for step in html.steps:
+        html.register_preprocessor(step, enabled=True)
     return html
+
+
+def warm(html, course_dir: Path, assignment: str) -> None:
+    """Make a page of the released notebook and throw it away: the template is compiled,
+    and the instructor's markdown and formulas (the same on every page: cached, see
+    feedback.py) rendered, before the maker says it is ready, not in the first student's
+    page (what a late submission waits for). No gradebook is read: every graded cell
+    shows a score of 0."""
+    import nbformat
+    from nbgrader.preprocessors import GetGrades
+
+    nb = nbformat.read(CourseDir(course_dir).released(assignment), as_version=4)
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader")
+        if isinstance(meta, dict):
+            meta.setdefault("score", 0.0)
+            meta.setdefault("comment", None)
+    grades = [step for step in html.steps if isinstance(step, GetGrades)]
+    for step in grades:
+        step.enabled = False
+    try:
+        html.from_notebook_node(nb, resources={"nbgrader": {"notebook": assignment, "score": 0.0, "max_score": 0.0,
+                                                            "late_penalty": 0.0}})
+    finally:
+        for step in grades:
+            step.enabled = True
 
 
 def make_page(html, course_dir: Path, assignment: str, student: str, db_url: str) -> Path:
@@ -76,18 +134,26 @@ def make_page(html, course_dir: Path, assignment: str, student: str, db_url: str
 
 
 def _maker(course_dir: str, assignment: str, db_url: str) -> None:
-    """The page maker's loop (`python -m autograde.grading.pages`): a JSON student id per
-    line in, a JSON [student, null or the error] per line out. Whatever else writes to
-    its stdout (a library's print) goes to stderr, never into the replies."""
+    """The page maker's loop (`python -m autograde.grading.pages`): one JSON request per
+    line in, ["page", student] or ["record", {"student", "assignment", "cells"}], and per
+    request one JSON [student, null or the error] line out. Whatever else writes to its
+    stdout (a library's print) goes to stderr, never into the replies."""
     import json
     import resource
     import sys
+    from types import SimpleNamespace
 
     replies = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_BYTES, MEMORY_BYTES))
+    from .gradebook import kept_open, record_in_gradebook
+
     html = exporter()
+    try:
+        warm(html, Path(course_dir), assignment)
+    except Exception:  # noqa: BLE001 - only a head start: the first page then does this work
+        pass
 
     def reply(*message) -> None:
         replies.write(json.dumps(message) + "\n")
@@ -95,45 +161,73 @@ def _maker(course_dir: str, assignment: str, db_url: str) -> None:
 
     reply("ready", None)
     for line in sys.stdin:
-        student = json.loads(line)
+        kind, what = json.loads(line)
+        student = what["student"] if kind == "record" else what
         try:
-            make_page(html, Path(course_dir), assignment, student, db_url)
+            if kind == "record":
+                record_in_gradebook(db_url, SimpleNamespace(**what), kept_open(db_url))
+            else:
+                make_page(html, Path(course_dir), assignment, student, db_url)
             reply(student, None)
-        except BaseException as exc:  # noqa: BLE001 - one page's failure is reported, the loop goes on
+        except BaseException as exc:  # noqa: BLE001 - one request's failure is reported, the loop goes on
             reply(student, f"{type(exc).__name__}: {str(exc)[:300]}")
+    # Every page and record is made (each page written atomically, each record committed,
+    # before its reply) and every reply flushed: the interpreter's own shutdown (a quarter
+    # of a second of collecting nbconvert's objects) would only keep the grader waiting.
+    os._exit(0)
 
 
 class Pages:
-    """Feedback pages made in the background: `submit(student)` as each result is in the
-    gradebook, then `finish()` -> {student: why their page could not be made}."""
+    """nbgrader's side of a grading run, in a process of its own (the page maker), which
+    imports nbgrader and nbconvert so that the grader's process never does:
+    `record(result)` as each result is saved: the maker records it in the gradebook, then
+    makes the student's page, which reads its grades from there; `submit(student)`: a page
+    alone (its result already recorded); `finish()` waits for both and returns {student:
+    why their page could not be made}. A record the maker could not make (it died, hung
+    or failed) is made in this process instead; one that fails here too is kept in
+    `unrecorded` (the caller says so: the next run records it from result.json)."""
 
     def __init__(self, course_dir: Path, assignment: str, db: Path, seconds: float | None = None):
         self.course_dir, self.assignment, self.db_url = course_dir, assignment, f"sqlite:///{db}"
         self.seconds = seconds or PAGE_SECONDS
         self.failed: dict[str, str] = {}
+        self.unrecorded: dict[str, str] = {}
         self.made: list[str] = []
         self.submitted: list[str] = []
+        self.recorded: list[str] = []  # by the maker (the others were recorded here)
         self._todo: queue.Queue = queue.Queue()
         self._worker = None
         self._thread: threading.Thread | None = None
-        self._starting = None  # the maker being started (killed by finish if no page is asked for)
+        self._starting = None  # the maker being started (killed by finish if nothing is asked of it)
+        self._asked = False
 
     def warm(self) -> None:
         """Start the page maker now, so that its imports overlap the grader's own start and
-        grading. If no page is asked for, `finish` stops it without waiting for it."""
+        grading. If nothing is asked of it, `finish` stops it without waiting for it."""
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="feedback-pages", daemon=True)
             self._thread.start()
 
+    start = warm  # as pipeline.grade_all's recorder: called before grading starts
+
+    def record(self, result) -> None:
+        """Record a saved result in the gradebook, then make its page (if its notebook ran)."""
+        self.warm()
+        self._asked = True
+        self._todo.put(("record", result))
+        if CourseDir(self.course_dir).executed(result.student, self.assignment).is_file():
+            self.submit(result.student)
+
     def submit(self, student: str) -> None:
         self.warm()
+        self._asked = True
         self.submitted.append(student)
-        self._todo.put(student)
+        self._todo.put(("page", student))
 
     def finish(self) -> dict[str, str]:
         if self._thread is not None:
-            if not self.submitted and self._starting is not None:
-                self._starting.kill()  # warmed for nothing: no page to wait for
+            if not self._asked and self._starting is not None:
+                self._starting.kill()  # warmed for nothing: nothing to wait for
             self._todo.put(None)
             self._thread.join()
         return self.failed
@@ -178,41 +272,74 @@ class Pages:
             except OSError:
                 pass
 
-    def _run(self) -> None:
+    def _ask(self, request: list, student: str, seconds: float) -> tuple[bool, str | None]:
+        """Send the maker one request and wait for its reply: (whether the maker answered,
+        its error or None if it did what was asked; if it did not answer: why). A maker
+        that does not answer within `seconds`, or dies, is stopped: a fresh one takes the
+        next request."""
         import json
 
+        proc = self._worker
+        try:
+            proc.stdin.write(json.dumps(request) + "\n")
+            proc.stdin.flush()
+            reply = self._reply(proc, seconds)
+        except OSError:
+            reply = None
+        if isinstance(reply, list) and len(reply) == 2 and reply[0] == student:
+            return True, (None if reply[1] is None else str(reply[1]))
+        died = proc.poll() is not None
+        self._stop(proc)
+        self._worker = None
+        return False, ("died" if died else "slow")
+
+    def _record_here(self, result, why: str | None) -> None:
+        """The record the maker could not make, made in this process."""
+        from .gradebook import kept_open, record_in_gradebook
+
+        try:
+            record_in_gradebook(self.db_url, result)
+        except Exception as exc:  # noqa: BLE001 - kept and reported by the caller; the run goes on
+            self.unrecorded[result.student] = f"{type(exc).__name__}: {exc}" + (f" (page maker: {why})" if why else "")
+
+    def _run(self) -> None:
         start_error = None
         try:
             self._worker = self._start()  # at once: its imports overlap grading
         except (RuntimeError, OSError) as exc:
             start_error = str(exc)
-        while (student := self._todo.get()) is not None:
+        while (item := self._todo.get()) is not None:
+            kind, what = item
             if self._worker is None and start_error is None:
                 try:
                     self._worker = self._start()
                 except (RuntimeError, OSError) as exc:
                     start_error = str(exc)
+            if kind == "record":
+                answered, why = False, start_error or "the page maker could not start"
+                if self._worker is not None:
+                    cells = [{"grade_id": c["grade_id"], "points": c["points"]} for c in what.cells]
+                    answered, why = self._ask(["record", {"student": what.student, "assignment": what.assignment,
+                                                          "cells": cells}], what.student, self.seconds)
+                if answered and why is None:
+                    self.recorded.append(what.student)
+                else:
+                    self._record_here(what, {"died": "it died", "slow": f"no answer within {self.seconds:g} s"}
+                                      .get(why, why) if not answered else why)
+                continue
+            student = what
             if self._worker is None:
                 self.failed[student] = start_error or "the page maker could not start"
                 continue
-            proc = self._worker
-            try:
-                proc.stdin.write(json.dumps(student) + "\n")
-                proc.stdin.flush()
-                reply = self._reply(proc, self.seconds)
-            except OSError:
-                reply = None
-            if reply is None:  # too slow, or the maker died: a fresh one for the next student
-                died = proc.poll() is not None
-                self._stop(proc)
-                self._worker = None
-                self.failed[student] = ("the page maker stopped while making this page (e.g. out of memory)"
-                                        if died else f"making the page took longer than {self.seconds:g} s; "
-                                                     f"it was stopped")
-            elif reply[1] is None:
+            answered, why = self._ask(["page", student], student, self.seconds)
+            if answered and why is None:
                 self.made.append(student)
+            elif answered:
+                self.failed[student] = why
+            elif why == "died":
+                self.failed[student] = "the page maker stopped while making this page (e.g. out of memory)"
             else:
-                self.failed[student] = str(reply[1])
+                self.failed[student] = f"making the page took longer than {self.seconds:g} s; it was stopped"
         if self._worker is not None:
             proc, self._worker = self._worker, None
             try:

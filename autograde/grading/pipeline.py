@@ -8,10 +8,11 @@ One submission goes through small stages, each a function of its own:
     finish         score_cell (score.py + trusted.py: compare again outside)
 and ends as a `Result` (results.py), written atomically to
 autograded/<student>/<assignment>/result.json beside the executed notebook. Submissions
-run concurrently, one sandbox each; only the main process writes the gradebook, after
-each result, so a run killed at any moment and started again reuses every finished
-result (same submission, same source, same version) and grades only the rest, with no
-duplicate.
+run concurrently, one sandbox each; one process writes the gradebook, one result at a
+time after that result is saved (this one, or the page maker course.grade starts), so a
+run killed at any moment and started again reuses every finished result (same
+submission, same source, same version), records any the gradebook lacks, and grades
+only the rest, with no duplicate.
 """
 from __future__ import annotations
 
@@ -203,25 +204,20 @@ def _outputs_onto(built: nbformat.NotebookNode, executed: nbformat.NotebookNode 
     return nb
 
 
-def _import_for_after_grading() -> None:
-    """What the gradebook write imports (nbgrader's API), imported while the first
-    sandboxes run, not after them. The feedback pages' nbconvert is the page maker's
-    (pages.py), imported there."""
-    import nbgrader.api  # noqa: F401
-
-
 def grade_all(course_dir: Path, assignment: Assignment, pool=None, students: list[str] | None = None,
               isolation: Isolation | None = None, progress: bool = True, invalid: list | None = None,
-              on_result=None, on_todo=None) -> list[Result]:
+              recorder=None) -> list[Result]:
     """Grade every submission (or `students`); returns the results of the valid student
     ids in order. Folders whose name is no valid student id are not graded: their
     results (with the reason) are appended to `invalid`, never to the gradebook.
     `pool`: where the sandboxes run, `LocalPool(jobs)` (the default: this machine's
     cores) or `cluster.Cluster(scheduler)` (a Dask cluster's workers); the trusted
     comparison and the gradebook stay here either way.
-    `on_result(result)`: called for each submission graded in this run, once its result
-    is saved and in the gradebook (course.grade makes its feedback page then);
-    `on_todo()`: called once, before grading starts, if there is anything to grade."""
+    `recorder`: records each result graded in this run in the gradebook, once it is
+    saved: `recorder.start()` once before grading starts (if anything is to be graded),
+    then `recorder.record(result)`; the default records in this process
+    (gradebook.RecordHere); course.grade passes its page maker (pages.Pages), which
+    records in its own process and then makes the student's feedback page."""
     invalid = invalid if invalid is not None else []
     isolation = isolation or Isolation()
     pool = pool or LocalPool()
@@ -253,18 +249,16 @@ def grade_all(course_dir: Path, assignment: Assignment, pool=None, students: lis
     if bar:
         bar.stage(f"grading {len(todo)} submission{'s' if len(todo) != 1 else ''} {pool.where(len(todo))}: the "
                   f"first ends in a few seconds")
+    recorder = recorder or gradebook.RecordHere(db_url)
     if todo:  # imported while the first sandboxes run, not after them
-        if on_todo is not None:
-            on_todo()
+        recorder.start()
         _REFERENCES.submit(chapters.load)  # the references' PyTorch
-        threading.Thread(target=_import_for_after_grading, daemon=True).start()
     for result, executed in pool.grade(todo, course, keys, assignment, isolation):
-        # one writer: this process, one result at a time
+        # one writer of results and of the gradebook at a time: results here, records in
+        # the order they are handed to the recorder
         save(result, executed, course_dir)
-        gradebook.record_in_gradebook(db_url, result)
+        recorder.record(result)
         results[result.student] = result
-        if on_result is not None:
-            on_result(result)
         if bar:
             flags = f" [{', '.join(result.flags)}]" if result.flags else ""
             bar.update(f"{result.student}: {result.score:g}/{result.max_score:g}{flags}")

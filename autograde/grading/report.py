@@ -86,12 +86,55 @@ def write(results: list, assignment: str, course_dir: Path) -> Path:
     return start(results, assignment, course_dir, background=False)()
 
 
-def start(results: list, assignment: str, course_dir: Path, background: bool = True):
+class Drawer:
+    """The process that draws the report's figures (`python -m autograde.grading.figures
+    --wait`), started before the report is known, so that its import of matplotlib (most
+    of its time) overlaps grading: `warm()` at the start of a run, `draw(folder, names)`
+    once, or `stop()` if there is nothing to draw."""
+
+    def __init__(self):
+        self.proc = None
+
+    def warm(self) -> None:
+        import subprocess
+        import sys
+
+        if self.proc is None:
+            self.proc = subprocess.Popen([sys.executable, "-m", "autograde.grading.figures", "--wait"],
+                                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                         cwd=str(Path(__file__).resolve().parents[2]))
+
+    def draw(self, folder: Path, names: list[str]):
+        """The drawing process, told to draw `names` into `folder` (a fresh one if the warm one is gone)."""
+        import subprocess
+        import sys
+
+        self.warm()
+        proc, self.proc = self.proc, None
+        try:
+            proc.stdin.write(json.dumps([str(folder), names]).encode() + b"\n")
+            proc.stdin.close()
+        except OSError:  # it died starting: the figures are drawn by a process started now
+            proc.kill()
+            proc.wait()
+            proc = subprocess.Popen([sys.executable, "-m", "autograde.grading.figures", str(folder), *names],
+                                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        return proc
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc.stderr.close()
+            self.proc = None
+
+
+def start(results: list, assignment: str, course_dir: Path, background: bool = True, drawer: Drawer | None = None):
     """Write the report's numbers and page now; its figures are drawn by a process of
-    their own (matplotlib's import and drawing cost seconds), while the caller goes on
-    with feedback. Returns a function that waits for the figures and returns the page;
-    if they could not be drawn, the page is written again without them, saying so."""
-    import subprocess
+    their own (matplotlib's import and drawing cost seconds; `drawer`, if given, was
+    started earlier), while the caller goes on with feedback. Returns a function that
+    waits for the figures and returns the page; if they could not be drawn, the page is
+    written again without them, saying so."""
     import sys
 
     folder = CourseDir(course_dir).report(assignment)
@@ -117,6 +160,8 @@ def start(results: list, assignment: str, course_dir: Path, background: bool = T
     drawn = drawn if isinstance(drawn, dict) else {}
     stale = [name for name, _, _ in figures if drawn.get(name) != keys[name] or not (folder / name).is_file()]
     if not stale:
+        if drawer is not None:
+            drawer.stop()
         page = _page(summary, assignment, folder, figures)
         return lambda: page
     kept = {name: keys[name] for name, _, _ in figures if name not in stale}
@@ -125,9 +170,10 @@ def start(results: list, assignment: str, course_dir: Path, background: bool = T
         (folder / name).unlink(missing_ok=True)  # never last run's figure beside this run's numbers
     done = {name: keys[name] for name, _, _ in figures}
     if background:
-        drawing = subprocess.Popen([sys.executable, "-m", "autograde.grading.figures", str(folder), *stale],
-                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        drawing = (drawer or Drawer()).draw(folder, stale)
     else:
+        if drawer is not None:
+            drawer.stop()
         drawing = None
         figures_module.draw(summary, folder, stale)
         stamp.write_text(json.dumps(done))
@@ -135,7 +181,9 @@ def start(results: list, assignment: str, course_dir: Path, background: bool = T
 
     def finished() -> Path:
         if drawing is not None:
-            _, err = drawing.communicate()
+            err = drawing.stderr.read()
+            drawing.stderr.close()
+            drawing.wait()
             if drawing.returncode != 0 or not all((folder / name).is_file() for name, _, _ in figures):
                 print(f"rnn-course: the class report's figures could not be drawn: "
                       f"{err.decode(errors='replace')[-500:]}", file=sys.stderr)

@@ -1,2 +1,3 @@
 """What the tests and benchmarks share that the product never uses: finding leaked secrets
-(leaks.py), and the notebooks and hidden inputs a test makes (notebooks.py)."""
+(leaks.py), the notebooks and hidden inputs a test makes (notebooks.py), a generated class
+(classes.py), and results as an earlier run left them (results.py)."""
