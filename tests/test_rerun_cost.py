@@ -101,3 +101,27 @@ def test_report_figures_are_redrawn_whenever_what_they_show_changed(tmp_path):
     (folder / "time.png").unlink()  # a figure gone is drawn again
     report.start(results(), A, course_dir)()
     check_fresh()
+
+
+def test_a_figure_drawer_started_early_draws_or_is_stopped_and_one_that_died_is_replaced(tmp_path):
+    """course.grade starts the report's drawer before grading (its matplotlib import
+    overlaps the run): with nothing to draw it is stopped; one that died before it was
+    needed is replaced by a drawer started then, and the figures are still drawn."""
+    course_dir = tmp_path / "course"
+    finished_run(course_dir, {"s0": 1.0, "s1": 0.5})
+    folder = course_dir / "reports" / A
+    results = [pipeline.load(course_dir, s, A) for s in ("s0", "s1")]
+    dead = report.Drawer()
+    dead.warm()
+    dead.proc.kill()
+    dead.proc.wait()
+    report.start(results, A, course_dir, drawer=dead)()
+    summary = json.loads((folder / "report.json").read_text())
+    names = [name for name, _, _ in report.figure_list(summary)]
+    assert names and all((folder / name).is_file() for name in names)
+    assert "<img src='scores.png'" in (folder / "index.html").read_text()
+    idle = report.Drawer()
+    idle.warm()
+    proc = idle.proc
+    report.start(results, A, course_dir, drawer=idle)()  # nothing changed: nothing to draw
+    assert idle.proc is None and proc.poll() is not None
