@@ -112,19 +112,29 @@ def test_every_reference_in_the_bibtex_file_is_cited_in_the_book():
     assert set(keys) - cited == set(), "in references.bib but cited nowhere (the references page would omit them)"
 
 
-def test_one_matplotlib_style_for_the_whole_book_and_figures_opaque_for_dark_mode():
-    import matplotlib
+STYLE_CELL = "```{code-cell} ipython3\n:tags: [hide-cell]\n:load: _lib/style.py\n```"
 
-    style = ROOT / "book" / "_static" / "course.mplstyle"
-    params = matplotlib.rc_params_from_file(str(style), use_default_template=False)
-    assert params["figure.facecolor"] == "white" and params["savefig.facecolor"] == "white"
-    assert params.get("savefig.transparent", False) is False
+
+def test_one_matplotlib_style_for_the_whole_book_and_figures_opaque_for_dark_mode():
+    """The style is code (book/_lib/style.py), loaded into the cell after each chapter's
+    imports: a downloaded chapter notebook holds it, so it runs wherever it is opened
+    (a style file beside the chapter would not be there)."""
+    import matplotlib.pyplot as plt
+
+    source = (ROOT / "book" / "_lib" / "style.py").read_text(encoding="utf-8")
+    space = {"plt": plt}
+    with plt.rc_context():
+        exec(compile(source, "style.py", "exec"), space)
+        assert plt.rcParams["figure.facecolor"] == "white" and plt.rcParams["savefig.facecolor"] == "white"
+        assert plt.rcParams["savefig.transparent"] is False
+    assert not list((ROOT / "book").rglob("*.mplstyle"))
     for chapter in CHAPTERS:
         text = chapter.read_text(encoding="utf-8")
         if "matplotlib" in text:
-            assert 'plt.style.use("_static/course.mplstyle")' in text, chapter.name
-            assert "plt.style.use(" not in text.replace('plt.style.use("_static/course.mplstyle")', ""), \
-                f"{chapter.name} loads another style"
+            first = text.index("```{code-cell}")
+            assert text.index(STYLE_CELL) == text.index("```\n", first + 3) + 5, \
+                f"{chapter.name}: the style cell is not the one after the imports"
+            assert "plt.style.use(" not in text and "rcParams" not in text, f"{chapter.name} sets another style"
             assert "transparent=True" not in text, chapter.name
 
 
@@ -132,7 +142,7 @@ def test_one_matplotlib_style_for_the_whole_book_and_figures_opaque_for_dark_mod
 # `:load: _lib/NAME.py` (the build copies the file into the cell and into the chapter's
 # downloaded notebook). A chapter that defined its own copy again would drift from it.
 SHARED = {"checks.py": ("check", "number", "sci", "Word", "CHECKS"),
-          "diagrams.py": ("diagram", "node", "arrow", "COLORS")}
+          "diagrams.py": ("diagram", "node", "arrow", "COLORS"), "style.py": ("STYLE",)}
 
 
 def shared_names(text: str) -> set[str]:
@@ -158,7 +168,7 @@ def test_the_books_shared_code_is_defined_once_in_book_lib():
             assert not again, f"{chapter.name} defines {again} again: load _lib/{file} instead"
         loads = load_cells(text)
         assert "_lib/checks.py" in loads, f"{chapter.name} does not load the book's check"
-        assert loads.index("_lib/checks.py") == 0 and text.index(":load: _lib/checks.py") < text.index("\n## ", text.index("## Setup")), \
+        assert text.index(":load: _lib/checks.py") < text.index("\n## ", text.index("## Setup")), \
             f"{chapter.name}: the check is loaded in the Setup section"
         if re.search(r"\b(node|arrow|diagram)\(ax", text):
             assert "_lib/diagrams.py" in loads, chapter.name
@@ -239,3 +249,25 @@ def test_the_built_back_matter(built_book):
     for page in built_book.rglob("*.html"):
         text = page.read_text(encoding="utf-8")
         assert "cdn.jsdelivr.net" not in text and "mathjax@3" not in text, page
+
+
+def test_a_downloaded_chapter_notebook_is_told_what_to_install():
+    """Each chapter's downloaded notebook opens with the packages its code imports, pinned
+    as in requirements.txt (book/_ext/downloads.py); a chapter importing a package the list
+    does not know stops the build, naming the chapter."""
+    import downloads
+    import nbformat
+    from myst_nb.core.read import read_myst_markdown_notebook
+
+    for chapter in CHAPTERS:
+        nb = read_myst_markdown_notebook(chapter.read_text(encoding="utf-8"), path=chapter)
+        note = downloads.install_note(nb, chapter.stem)
+        installed = re.search(r"pip install ([^\n]+)\n", note).group(1).split()
+        code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+        assert ("torch==2.13.0" in installed) == ("import torch" in code), chapter.name
+        assert ("statsmodels" in code) == any(p.startswith("statsmodels==") for p in installed), chapter.name
+        assert ("myst_nb" in code) == any(p.startswith("myst-nb==") for p in installed), chapter.name
+        assert ("chapters 1 to 7 as MyST markdown" in note) == ('glob("0[1-7]-*.md")' in code), chapter.name
+    nb.cells.append(nbformat.v4.new_code_cell("import sklearn"))
+    with pytest.raises(ValueError, match=rf"book/{chapter.stem}.md imports \['sklearn'\]"):
+        downloads.install_note(nb, chapter.stem)

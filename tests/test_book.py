@@ -226,3 +226,27 @@ def test_a_failing_cell_names_its_chapter_line_and_what_to_change(tmp_path, body
     assert proc.returncode != 0
     out = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + proc.stderr)
     assert said in out, out[-3000:]
+
+
+def test_a_downloaded_chapter_notebook_says_what_to_install_and_runs_in_an_empty_folder(built_book, tmp_path):
+    """A reader downloads chapter 1 as a notebook (`_notebooks/01-rnn-basics.ipynb`) and
+    runs it anywhere: its first cell says what to install (its imports' packages, pinned
+    as in requirements.txt), and it runs in an empty folder: its plot style, check and
+    diagrams are in its cells, no file of the book's is needed beside it."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(built_book / "_notebooks" / "01-rnn-basics.ipynb", as_version=4)
+    note = nb.cells[0].source
+    pins = dict(line.split("#")[0].strip().split("==") for line in (ROOT / "requirements.txt").read_text().splitlines()
+                if "==" in line.split("#")[0])
+    assert note.startswith("**Running this notebook.**")
+    assert re.search(r"pip install (\S+==\S+ ?)+\n", note).group(0).split()[2:] == \
+        [f"{p}=={pins[p]}" for p in ("matplotlib", "myst-nb", "torch")]
+    folder = tmp_path / "anywhere"
+    folder.mkdir()
+    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(folder)}}).execute()
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert errors == [], errors[:1]
+    assert any("True" in o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    assert list(folder.iterdir()) == []

@@ -1,9 +1,10 @@
 """What a reader can download from a page, beside the theme's `.md` and `.pdf`:
 
 - every chapter page (book/NN-name): the chapter as a notebook (`.ipynb`, with the
-  outputs this build computed, from its jupyter-cache, so it reads as the page and runs
-  where the chapter's imports are installed; the book's shared helpers, book/_lib/, are
-  copied into the cells that load them) and its exercise notebook, one click away;
+  outputs this build computed, from its jupyter-cache, so it reads as the page; the
+  book's shared helpers, book/_lib/, are copied into the cells that load them, and a
+  first cell says what to install to run it, pinned as in requirements.txt) and its
+  exercise notebook, one click away;
 - every exercise page (exercises/NN-name/NN-name, already offered as its `.ipynb`): the
   checks' wheel, which the notebook's install cell installs.
 
@@ -18,8 +19,47 @@ from pathlib import Path
 from sphinx.application import Sphinx
 
 CHAPTER = re.compile(r"^book/(\d\d-[a-z0-9-]+)$")
+ROOT = Path(__file__).resolve().parents[2]
+# What a chapter's import needs installed: its package on PyPI (pinned as in
+# requirements.txt), or None when another package brings it (cycler comes with
+# matplotlib; IPython with Jupyter, where the notebook runs).
+PACKAGES = {"torch": "torch", "numpy": "numpy", "matplotlib": "matplotlib", "myst_nb": "myst-nb",
+            "statsmodels": "statsmodels", "scipy": "scipy", "cycler": None, "IPython": None}
 EXERCISE = re.compile(r"^exercises/(\d\d-[a-z0-9-]+)/\1$")
 FOLDER = "_notebooks"
+
+
+def install_note(nb, name: str) -> str:
+    """The first cell of a downloaded chapter notebook: what to install to run it (the
+    packages its code cells import, pinned as the book was built), and, for a chapter
+    that reads the other chapters' text, which files it needs beside it."""
+    import sys
+
+    modules = set()
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            modules |= set(re.findall(r"(?m)^\s*(?:import|from)\s+([A-Za-z_]\w*)", cell.source))
+    third = sorted(m for m in modules if m not in sys.stdlib_module_names)
+    unknown = [m for m in third if m not in PACKAGES]
+    if unknown:
+        raise ValueError(f"book/{name}.md imports {unknown}: add them to PACKAGES in book/_ext/downloads.py")
+    pins = {}
+    for line in (ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines():
+        spec = line.split("#")[0].strip()
+        if "==" in spec:
+            pins[spec.split("==")[0].lower()] = spec
+    wanted = sorted({PACKAGES[m] for m in third if PACKAGES[m]})
+    missing = [w for w in wanted if w not in pins]
+    if missing:
+        raise ValueError(f"{missing}: imported by book/{name}.md but not pinned in requirements.txt")
+    text = ("**Running this notebook.** It is the chapter as the book ran it. To run it yourself, in "
+            "Jupyter with Python 3.10 or newer, install what it imports, at the versions the book was "
+            f"built with:\n\n```\npip install {' '.join(pins[w] for w in wanted)}\n```\n\n"
+            "The book's shared helpers are in its cells, so it needs no other file")
+    if re.search(r"glob\(\"0\[1-7\]-\*\.md\"\)", "\n".join(c.source for c in nb.cells if c.cell_type == "code")):
+        text += (", except the text it learns from: chapters 1 to 7 as MyST markdown (the `.md` download "
+                 "of each chapter's page), in the folder it runs in")
+    return text + "."
 
 
 def chapter_notebook(app: Sphinx, pagename: str) -> Path:
@@ -44,6 +84,7 @@ def chapter_notebook(app: Sphinx, pagename: str) -> Path:
     nb.metadata.pop("jupytext", None)
     for cell in nb.cells:
         cell.metadata.pop("load", None)  # its code is in the cell now
+    nb.cells.insert(0, nbformat.v4.new_markdown_cell(install_note(nb, name), id="running-this-notebook"))
     text = nbformat.writes(nb)
     if not target.is_file() or target.read_text(encoding="utf-8") != text:
         target.write_text(text, encoding="utf-8")
