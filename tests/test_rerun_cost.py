@@ -105,12 +105,21 @@ def test_report_figures_are_redrawn_whenever_what_they_show_changed(tmp_path):
 
 def test_a_figure_drawer_started_early_draws_or_is_stopped_and_one_that_died_is_replaced(tmp_path):
     """course.grade starts the report's drawer before grading (its matplotlib import
-    overlaps the run): with nothing to draw it is stopped; one that died before it was
-    needed is replaced by a drawer started then, and the figures are still drawn."""
+    overlaps the run): it draws the figures when the report is known; with nothing to
+    draw it is stopped; one that died before it was needed is replaced by a drawer
+    started then, and the figures are still drawn."""
     course_dir = tmp_path / "course"
     finished_run(course_dir, {"s0": 1.0, "s1": 0.5})
     folder = course_dir / "reports" / A
     results = [pipeline.load(course_dir, s, A) for s in ("s0", "s1")]
+    warm = report.Drawer()
+    warm.warm()
+    proc = warm.proc
+    report.start(results, A, course_dir, drawer=warm)()
+    assert warm.drawing is proc and proc.returncode == 0  # the warm one drew them
+    assert (folder / "scores.png").is_file()
+    for name in ("scores.png", "mistakes.png", "time.png"):
+        (folder / name).unlink(missing_ok=True)
     dead = report.Drawer()
     dead.warm()
     dead.proc.kill()

@@ -160,8 +160,8 @@ def kept_open(db_url: str):
     """nbgrader's Gradebook of `db_url`, opened once and kept open for the rest of this
     process: SQLAlchemy compiles each statement once per open gradebook, so opening one
     per record cost 51 ms a record against 14 ms. Only for a process that lives for one
-    run (the page maker; one `nbgrader generate_feedback`), which ends every transaction
-    it starts: a gradebook file replaced under it would not be seen."""
+    run (the page maker), which ends every transaction it starts: a gradebook file
+    replaced under it would not be seen."""
     from nbgrader.api import Gradebook
 
     if db_url not in _KEPT:

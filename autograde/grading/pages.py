@@ -5,16 +5,16 @@ so one notebook that is slow to render (a TeX bomb: issue 23, item 7) holds back
 page, and the class waits for all of grading before the first page exists. Here a page
 maker process starts when grading starts (its imports and a warm-up page overlap the
 first sandboxes); each result is handed to it as soon as it is saved: it records the
-result in the gradebook (so the grader's own process never imports nbgrader), then
-makes the student's page. It renders what `nbgrader generate_feedback` renders, with
+result in the gradebook (so the grader's own process need not import nbgrader to
+grade: it does only to register a new or changed assignment, or to record a result
+the maker did not), then makes the student's page. It renders what `nbgrader generate_feedback` renders, with
 nbconvert's HTML exporter, the same template and the same preprocessors
 (`feedback.PREPROCESSORS`: grades from the gradebook, hidden tests scrubbed, the
-submission made inert), one notebook at a time. The differences: the code
-highlighting's colours (nbconvert's theme variables rather than Pygments' default
-palette); the grades read through one gradebook kept open (getgrades.py); and the
-exporter's last pass over the parsed page skipped, its one effect on a feedback page
-(alt text for images) made beforehand (`FeedbackExporter`). Parsed, a page equals
-stock's (tests/test_hostile_output.py). A page that takes longer than `PAGE_SECONDS`
+submission made inert), one notebook at a time. The differences: the grades are read
+through one gradebook kept open (getgrades.py), and the exporter's last pass over the
+parsed page is skipped, its one effect on a feedback page (alt text for images) made
+beforehand (`FeedbackExporter`). Parsed, a page equals stock's, styles included
+(tests/test_hostile_output.py). A page that takes longer than `PAGE_SECONDS`
 (or a page maker that dies) costs that student only: the maker is killed and a fresh
 one makes the next page; the caller writes that student a plain page of the grading
 notes and lists them.
@@ -78,6 +78,7 @@ def exporter():
     config.HTMLExporter.extra_template_paths = [str(formgrader / "static" / "node_modules" / "bootstrap" /
                                                     "dist" / "css")]
     config.HTMLExporter.sanitize_html = True
+    config.CSSHTMLHeaderPreprocessor.style = "default"  # Pygments' palette, as stock pages have
     html = FeedbackExporter(config=config)
     # nbgrader's GetGrades reading through the gradebook the maker keeps open (getgrades.py)
     names = ["autograde.grading.getgrades.KeptOpenGetGrades" if name == "nbgrader.preprocessors.GetGrades"
@@ -179,7 +180,7 @@ def _maker(course_dir: str, assignment: str, db_url: str) -> None:
 
 class Pages:
     """nbgrader's side of a grading run, in a process of its own (the page maker), which
-    imports nbgrader and nbconvert so that the grader's process never does:
+    imports nbgrader and nbconvert so that the grader's process need not:
     `record(result)` as each result is saved: the maker records it in the gradebook, then
     makes the student's page, which reads its grades from there; `submit(student)`: a page
     alone (its result already recorded); `finish()` waits for both and returns {student:
@@ -256,10 +257,10 @@ class Pages:
         ready, _, _ = select.select([proc.stdout], [], [], seconds)
         if not ready:
             return None
-        line = proc.stdout.readline()
         try:
+            line = proc.stdout.readline()
             return json.loads(line) if line else None
-        except ValueError:
+        except ValueError:  # not UTF-8, or not JSON
             return None
 
     @staticmethod
@@ -274,9 +275,9 @@ class Pages:
 
     def _ask(self, request: list, student: str, seconds: float) -> tuple[bool, str | None]:
         """Send the maker one request and wait for its reply: (whether the maker answered,
-        its error or None if it did what was asked; if it did not answer: why). A maker
-        that does not answer within `seconds`, or dies, is stopped: a fresh one takes the
-        next request."""
+        its error or None if it did what was asked; if it did not answer: "died" or
+        "slow"). A maker that does not answer within `seconds`, dies, or answers with
+        anything but the reply asked for is stopped: a fresh one takes the next request."""
         import json
 
         proc = self._worker
@@ -284,7 +285,7 @@ class Pages:
             proc.stdin.write(json.dumps(request) + "\n")
             proc.stdin.flush()
             reply = self._reply(proc, seconds)
-        except OSError:
+        except (OSError, ValueError):  # a closed pipe, or a reply that is not text
             reply = None
         if isinstance(reply, list) and len(reply) == 2 and reply[0] == student:
             return True, (None if reply[1] is None else str(reply[1]))
@@ -293,14 +294,43 @@ class Pages:
         self._worker = None
         return False, ("died" if died else "slow")
 
-    def _record_here(self, result, why: str | None) -> None:
-        """The record the maker could not make, made in this process."""
-        from .gradebook import kept_open, record_in_gradebook
+    def _record_here(self, result, why: str) -> None:
+        """The record the maker could not make (`why`), made in this process."""
+        from .gradebook import record_in_gradebook
 
         try:
             record_in_gradebook(self.db_url, result)
         except Exception as exc:  # noqa: BLE001 - kept and reported by the caller; the run goes on
-            self.unrecorded[result.student] = f"{type(exc).__name__}: {exc}" + (f" (page maker: {why})" if why else "")
+            self.unrecorded[result.student] = f"{type(exc).__name__}: {exc} (page maker: {why})"
+
+    def _record(self, result, start_error: str | None) -> None:
+        answered, why = False, start_error or "the page maker could not start"
+        if self._worker is not None:
+            cells = [{"grade_id": c["grade_id"], "points": c["points"]} for c in result.cells]
+            answered, why = self._ask(["record", {"student": result.student, "assignment": result.assignment,
+                                                  "cells": cells}], result.student, self.seconds)
+        if answered and why is None:
+            self.recorded.append(result.student)
+        else:
+            self._record_here(result, why if answered else {"died": "it died", "slow": f"no answer within "
+                                                            f"{self.seconds:g} s"}.get(why, why))
+
+    def _page(self, student: str, start_error: str | None) -> None:
+        if student in self.unrecorded:  # the gradebook holds no (or an older) grade to show
+            self.failed[student] = "its result could not be recorded in the gradebook"
+            return
+        if self._worker is None:
+            self.failed[student] = start_error or "the page maker could not start"
+            return
+        answered, why = self._ask(["page", student], student, self.seconds)
+        if answered and why is None:
+            self.made.append(student)
+        elif answered:
+            self.failed[student] = why
+        elif why == "died":
+            self.failed[student] = "the page maker stopped while making this page (e.g. out of memory)"
+        else:
+            self.failed[student] = f"making the page took longer than {self.seconds:g} s; it was stopped"
 
     def _run(self) -> None:
         start_error = None
@@ -315,38 +345,26 @@ class Pages:
                     self._worker = self._start()
                 except (RuntimeError, OSError) as exc:
                     start_error = str(exc)
-            if kind == "record":
-                answered, why = False, start_error or "the page maker could not start"
-                if self._worker is not None:
-                    cells = [{"grade_id": c["grade_id"], "points": c["points"]} for c in what.cells]
-                    answered, why = self._ask(["record", {"student": what.student, "assignment": what.assignment,
-                                                          "cells": cells}], what.student, self.seconds)
-                if answered and why is None:
-                    self.recorded.append(what.student)
+            try:
+                if kind == "record":
+                    self._record(what, start_error)
                 else:
-                    self._record_here(what, {"died": "it died", "slow": f"no answer within {self.seconds:g} s"}
-                                      .get(why, why) if not answered else why)
-                continue
-            student = what
-            if self._worker is None:
-                self.failed[student] = start_error or "the page maker could not start"
-                continue
-            answered, why = self._ask(["page", student], student, self.seconds)
-            if answered and why is None:
-                self.made.append(student)
-            elif answered:
-                self.failed[student] = why
-            elif why == "died":
-                self.failed[student] = "the page maker stopped while making this page (e.g. out of memory)"
-            else:
-                self.failed[student] = f"making the page took longer than {self.seconds:g} s; it was stopped"
+                    self._page(what, start_error)
+            except Exception as exc:  # noqa: BLE001 - a defect here costs this item only, loudly
+                why = f"{type(exc).__name__}: {exc}"
+                if kind == "record":
+                    self._record_here(what, why)
+                else:
+                    self.failed[what] = why
         if self._worker is not None:
             proc, self._worker = self._worker, None
             try:
                 proc.stdin.close()
                 proc.wait(5)
-            except (OSError, Exception):  # noqa: BLE001 - a maker that does not end is killed
+                proc.stdout.close()
+            except Exception:  # noqa: BLE001 - a maker that does not end is killed
                 self._stop(proc)
+        self._starting = None
 
 
 

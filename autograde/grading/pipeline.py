@@ -26,7 +26,6 @@ from pathlib import Path
 
 import nbformat
 
-from .. import chapters
 from . import form as forms
 from . import gradebook, references, sandbox
 from .assignment import Assignment, blank_cells, submission_key
@@ -252,7 +251,7 @@ def grade_all(course_dir: Path, assignment: Assignment, pool=None, students: lis
     recorder = recorder or gradebook.RecordHere(db_url)
     if todo:  # imported while the first sandboxes run, not after them
         recorder.start()
-        _REFERENCES.submit(chapters.load)  # the references' PyTorch
+        _REFERENCES.submit(references.warm)  # the references' PyTorch, imported while the first sandboxes start
     for result, executed in pool.grade(todo, course, keys, assignment, isolation):
         # one writer of results and of the gradebook at a time: results here, records in
         # the order they are handed to the recorder

@@ -94,6 +94,7 @@ class Drawer:
 
     def __init__(self):
         self.proc = None
+        self.drawing = None  # the process told to draw (collected by `start`'s returned function)
 
     def warm(self) -> None:
         import subprocess
@@ -115,18 +116,28 @@ class Drawer:
             proc.stdin.write(json.dumps([str(folder), names]).encode() + b"\n")
             proc.stdin.close()
         except OSError:  # it died starting: the figures are drawn by a process started now
-            proc.kill()
-            proc.wait()
+            self._end(proc)
             proc = subprocess.Popen([sys.executable, "-m", "autograde.grading.figures", str(folder), *names],
                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.drawing = proc
         return proc
 
+    @staticmethod
+    def _end(proc) -> None:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        for stream in (proc.stdin, proc.stderr):
+            if stream is not None:
+                stream.close()
+
     def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait()
-            self.proc.stderr.close()
-            self.proc = None
+        """Stop the drawer if it was never told to draw, and any drawing nobody collected
+        (a run that failed before its report was finished)."""
+        for proc in (self.proc, self.drawing):
+            if proc is not None:
+                self._end(proc)
+        self.proc = self.drawing = None
 
 
 def start(results: list, assignment: str, course_dir: Path, background: bool = True, drawer: Drawer | None = None):

@@ -29,6 +29,20 @@ EXERCISE = re.compile(r"^exercises/(\d\d-[a-z0-9-]+)/\1$")
 FOLDER = "_notebooks"
 
 
+def oldest_python(packages: list[str]) -> str:
+    """The oldest Python 3 that every one of `packages` (as installed here, at the pinned
+    versions) declares it supports: its Requires-Python."""
+    from importlib.metadata import metadata
+
+    from packaging.specifiers import SpecifierSet
+
+    specs = [SpecifierSet(metadata(p).get("Requires-Python") or "") for p in packages]
+    for minor in range(8, 30):
+        if all(f"3.{minor}" in spec for spec in specs):
+            return f"3.{minor}"
+    raise ValueError(f"no Python 3 satisfies the Requires-Python of {packages}")
+
+
 def install_note(nb, name: str) -> str:
     """The first cell of a downloaded chapter notebook: what to install to run it (the
     packages its code cells import, pinned as the book was built), and, for a chapter
@@ -53,8 +67,8 @@ def install_note(nb, name: str) -> str:
     if missing:
         raise ValueError(f"{missing}: imported by book/{name}.md but not pinned in requirements.txt")
     text = ("**Running this notebook.** It is the chapter as the book ran it. To run it yourself, in "
-            "Jupyter with Python 3.10 or newer, install what it imports, at the versions the book was "
-            f"built with:\n\n```\npip install {' '.join(pins[w] for w in wanted)}\n```\n\n"
+            f"Jupyter with Python {oldest_python(wanted)} or newer, install what it imports, at the versions "
+            f"the book was built with:\n\n```\npip install {' '.join(pins[w] for w in wanted)}\n```\n\n"
             "The book's shared helpers are in its cells, so it needs no other file")
     if re.search(r"glob\(\"0\[1-7\]-\*\.md\"\)", "\n".join(c.source for c in nb.cells if c.cell_type == "code")):
         text += (", except the text it learns from: chapters 1 to 7 as MyST markdown (the `.md` download "
