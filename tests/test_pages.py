@@ -27,6 +27,22 @@ WRONG = {"rnn_param_count": "def rnn_param_count(input_size, hidden_size, num_la
                             "bias=True):\n    return 0\n"}
 
 
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    """A course folder whose assignment is registered and whose two students' results are
+    saved but not recorded (made once: registering takes seconds); each test copies it."""
+    base = tmp_path_factory.mktemp("saved") / "course"
+    finished_run(base, {"s0": 1.0, "s1": 0.5})
+    return base
+
+
+def copy_of(saved, tmp_path):
+    import shutil
+
+    shutil.copytree(saved, tmp_path / "course")
+    return tmp_path / "course"
+
+
 @pytest.mark.slow
 def test_a_graded_run_records_through_the_page_maker_and_never_imports_nbgrader(tmp_path):
     course_dir = tmp_path / "course"
@@ -50,10 +66,9 @@ def test_a_graded_run_records_through_the_page_maker_and_never_imports_nbgrader(
     assert pipeline.load(course_dir, "bob", A).score < pipeline.load(course_dir, "ann", A).score
 
 
-def test_a_record_the_page_maker_cannot_make_is_made_here(tmp_path, monkeypatch):
+def test_a_record_the_page_maker_cannot_make_is_made_here(saved, tmp_path, monkeypatch):
     """No page maker (it could not start): every record is made in this process."""
-    course_dir = tmp_path / "course"
-    finished_run(course_dir, {"s0": 1.0, "s1": 0.5})
+    course_dir = copy_of(saved, tmp_path)
 
     def no_maker(self):
         raise OSError("no page maker here")
@@ -69,12 +84,11 @@ def test_a_record_the_page_maker_cannot_make_is_made_here(tmp_path, monkeypatch)
                                                          for c in pipeline.load(course_dir, student, A).cells}
 
 
-def test_a_record_that_fails_everywhere_is_reported_and_the_next_is_still_made(tmp_path):
+def test_a_record_that_fails_everywhere_is_reported_and_the_next_is_still_made(saved, tmp_path):
     """A result the gradebook refuses (an assignment it does not hold) fails in the maker
     and again here: it is kept in `unrecorded` with the reason; the maker goes on and
     records the next result itself."""
-    course_dir = tmp_path / "course"
-    finished_run(course_dir, {"s0": 1.0, "s1": 0.5})
+    course_dir = copy_of(saved, tmp_path)
     stray = pipeline.load(course_dir, "s0", A)
     stray.assignment = "no-such-assignment"
     pages = Pages(course_dir, A, course_dir / "gradebook.db")
@@ -121,13 +135,12 @@ def broken_maker(how: str):
 
 
 @pytest.mark.parametrize("how", ["refuses", *BROKEN])
-def test_a_record_the_page_maker_refuses_or_never_makes_is_made_here(tmp_path, monkeypatch, how):
+def test_a_record_the_page_maker_refuses_or_never_makes_is_made_here(saved, tmp_path, monkeypatch, how):
     """The maker answers a record with an error (its gradebook lacks the assignment), or
     hangs (stopped after the time limit), dies, or answers with bytes that are not text:
     each time the grader records the result itself, in its gradebook, and a fresh maker
     takes the next request."""
-    course_dir = tmp_path / "course"
-    finished_run(course_dir, {"s0": 1.0, "s1": 0.5})
+    course_dir = copy_of(saved, tmp_path)
     if how == "refuses":
         other = tmp_path / "other.db"
         other.write_bytes((course_dir / "gradebook.db").read_bytes())
@@ -136,7 +149,7 @@ def test_a_record_the_page_maker_refuses_or_never_makes_is_made_here(tmp_path, m
         monkeypatch.setattr(Pages, "_start", maker_on(f"sqlite:///{other}"))
     else:
         monkeypatch.setattr(Pages, "_start", broken_maker(how))
-    pages = Pages(course_dir, A, course_dir / "gradebook.db", seconds=3)
+    pages = Pages(course_dir, A, course_dir / "gradebook.db", seconds=1.5)
     for student in ("s0", "s1"):
         pages.record(pipeline.load(course_dir, student, A))
     pages.finish()
@@ -146,7 +159,7 @@ def test_a_record_the_page_maker_refuses_or_never_makes_is_made_here(tmp_path, m
                                                          for c in pipeline.load(course_dir, student, A).cells}
 
 
-def test_the_page_makers_grade_reader_shows_what_the_gradebook_holds_now(tmp_path):
+def test_the_page_makers_grade_reader_shows_what_the_gradebook_holds_now(saved, tmp_path):
     """The page maker reads grades through one gradebook kept open for its life
     (getgrades.py): each page reads what the gradebook holds then (here a grade changed
     by another process between two pages), never what an earlier page read, and holds
@@ -156,14 +169,14 @@ def test_the_page_makers_grade_reader_shows_what_the_gradebook_holds_now(tmp_pat
     from autograde.grading import gradebook
     from autograde.grading.getgrades import KeptOpenGetGrades
 
-    course_dir = tmp_path / "course"
-    db_url, _ = finished_run(course_dir, {"s0": 0.5})
-    result = pipeline.load(course_dir, "s0", A)
+    course_dir = copy_of(saved, tmp_path)
+    db_url = f"sqlite:///{course_dir / 'gradebook.db'}"
+    result = pipeline.load(course_dir, "s1", A)
     gradebook.record_in_gradebook(db_url, result)
     released = nbformat.read(course_dir / "release" / A / f"{A}.ipynb", as_version=4)
 
     def page_score() -> float:
-        resources = {"nbgrader": {"notebook": A, "assignment": A, "student": "s0", "db_url": db_url}}
+        resources = {"nbgrader": {"notebook": A, "assignment": A, "student": "s1", "db_url": db_url}}
         KeptOpenGetGrades()(copy.deepcopy(released), resources)
         return resources["nbgrader"]["score"]
 
@@ -175,7 +188,7 @@ def test_the_page_makers_grade_reader_shows_what_the_gradebook_holds_now(tmp_pat
         subprocess.run([sys.executable, "-c", "import sys, json, types\n"
                         "from autograde.grading.gradebook import record_in_gradebook\n"
                         "record_in_gradebook(sys.argv[1], types.SimpleNamespace(**json.loads(sys.argv[2])))",
-                        db_url, json.dumps({"student": "s0", "assignment": A, "cells": regraded.cells})],
+                        db_url, json.dumps({"student": "s1", "assignment": A, "cells": regraded.cells})],
                        cwd=ROOT, check=True)
         assert page_score() == pytest.approx(regraded.max_score)
         with sqlite3.connect(course_dir / "gradebook.db", timeout=0) as writer:
