@@ -66,24 +66,6 @@ def test_a_graded_run_records_through_the_page_maker_and_never_imports_nbgrader(
     assert pipeline.load(course_dir, "bob", A).score < pipeline.load(course_dir, "ann", A).score
 
 
-def test_a_record_the_page_maker_cannot_make_is_made_here(saved, tmp_path, monkeypatch):
-    """No page maker (it could not start): every record is made in this process."""
-    course_dir = copy_of(saved, tmp_path)
-
-    def no_maker(self):
-        raise OSError("no page maker here")
-
-    monkeypatch.setattr(Pages, "_start", no_maker)
-    pages = Pages(course_dir, A, course_dir / "gradebook.db")
-    for student in ("s0", "s1"):
-        pages.record(pipeline.load(course_dir, student, A))
-    pages.finish()
-    assert pages.recorded == [] and pages.unrecorded == {}
-    for student in ("s0", "s1"):
-        assert gradebook_scores(course_dir, student) == {c["grade_id"]: c["points"]
-                                                         for c in pipeline.load(course_dir, student, A).cells}
-
-
 def test_a_record_that_fails_everywhere_is_reported_and_the_next_is_still_made(saved, tmp_path):
     """A result the gradebook refuses (an assignment it does not hold) fails in the maker
     and again here: it is kept in `unrecorded` with the reason; the maker goes on and
@@ -134,14 +116,20 @@ def broken_maker(how: str):
     return start
 
 
-@pytest.mark.parametrize("how", ["refuses", *BROKEN])
+def no_maker(self):
+    raise OSError("no page maker here")
+
+
+@pytest.mark.parametrize("how", ["cannot start", "refuses", *BROKEN])
 def test_a_record_the_page_maker_refuses_or_never_makes_is_made_here(saved, tmp_path, monkeypatch, how):
-    """The maker answers a record with an error (its gradebook lacks the assignment), or
-    hangs (stopped after the time limit), dies, or answers with bytes that are not text:
-    each time the grader records the result itself, in its gradebook, and a fresh maker
-    takes the next request."""
+    """The maker cannot start, answers a record with an error (its gradebook lacks the
+    assignment), or hangs (stopped after the time limit), dies, or answers with bytes
+    that are not text: each time the grader records the result itself, in its
+    gradebook, and a fresh maker takes the next request."""
     course_dir = copy_of(saved, tmp_path)
-    if how == "refuses":
+    if how == "cannot start":
+        monkeypatch.setattr(Pages, "_start", no_maker)
+    elif how == "refuses":
         other = tmp_path / "other.db"
         other.write_bytes((course_dir / "gradebook.db").read_bytes())
         with sqlite3.connect(other) as db:
