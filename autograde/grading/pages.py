@@ -7,8 +7,9 @@ maker process starts when grading starts (its imports and a warm-up page overlap
 first sandboxes); each result is handed to it as soon as it is saved: it records the
 result in the gradebook (so the grader's own process need not import nbgrader to
 grade: it does only to register a new or changed assignment, or to record a result
-the maker did not), then makes the student's page. It renders what `nbgrader generate_feedback` renders, with
-nbconvert's HTML exporter, the same template and the same preprocessors
+the maker did not), then makes the student's page. It renders what
+`nbgrader generate_feedback` renders, with nbconvert's HTML exporter, the same
+template and the same preprocessors
 (`feedback.PREPROCESSORS`: grades from the gradebook, hidden tests scrubbed, the
 submission made inert), one notebook at a time. The differences: the grades are read
 through one gradebook kept open (getgrades.py), and the exporter's last pass over the

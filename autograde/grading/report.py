@@ -96,19 +96,25 @@ class Drawer:
         self.proc = None
         self.drawing = None  # the process told to draw (collected by `start`'s returned function)
 
-    def warm(self) -> None:
+    @staticmethod
+    def _figures(*args: str, stdin):
+        """`python -m autograde.grading.figures ARGS`, its errors kept for the report."""
         import subprocess
         import sys
 
+        return subprocess.Popen([sys.executable, "-m", "autograde.grading.figures", *args], stdin=stdin,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                cwd=str(Path(__file__).resolve().parents[2]))
+
+    def warm(self) -> None:
+        import subprocess
+
         if self.proc is None:
-            self.proc = subprocess.Popen([sys.executable, "-m", "autograde.grading.figures", "--wait"],
-                                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                         cwd=str(Path(__file__).resolve().parents[2]))
+            self.proc = self._figures("--wait", stdin=subprocess.PIPE)
 
     def draw(self, folder: Path, names: list[str]):
         """The drawing process, told to draw `names` into `folder` (a fresh one if the warm one is gone)."""
         import subprocess
-        import sys
 
         self.warm()
         proc, self.proc = self.proc, None
@@ -117,8 +123,7 @@ class Drawer:
             proc.stdin.close()
         except OSError:  # it died starting: the figures are drawn by a process started now
             self._end(proc)
-            proc = subprocess.Popen([sys.executable, "-m", "autograde.grading.figures", str(folder), *names],
-                                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            proc = self._figures(str(folder), *names, stdin=subprocess.DEVNULL)
         self.drawing = proc
         return proc
 
