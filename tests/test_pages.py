@@ -184,3 +184,26 @@ def test_the_page_makers_grade_reader_shows_what_the_gradebook_holds_now(saved, 
             writer.execute("rollback")
     finally:
         gradebook._KEPT.pop(db_url).close()
+
+
+def test_a_page_that_hangs_the_maker_costs_no_other_students_record(saved, tmp_path):
+    """A hostile student whose notebook hangs the page maker (a named pipe where the
+    executed notebook should be: reading it never ends) loses only their own page: the
+    maker is stopped, and the next student's result, handed over after it, is recorded
+    by a fresh maker; the hostile student's own record, made before, stays."""
+    import os
+
+    course_dir = copy_of(saved, tmp_path)
+    executed = course_dir / "autograded" / "s0" / A / f"{A}.ipynb"
+    os.mkfifo(executed)
+    pages = Pages(course_dir, A, course_dir / "gradebook.db", seconds=1.5)
+    pages.record(pipeline.load(course_dir, "s0", A))  # no regular file: no page asked for here,
+    pages.submit("s0")  # so its page is asked for as make_feedback would
+    pages.record(pipeline.load(course_dir, "s1", A))
+    pages.finish()
+    assert pages.submitted == ["s0"] and pages.made == []
+    assert pages.failed == {"s0": "making the page took longer than 1.5 s; it was stopped"}
+    assert pages.recorded == ["s0", "s1"] and pages.unrecorded == {}
+    for student in ("s0", "s1"):
+        assert gradebook_scores(course_dir, student) == {c["grade_id"]: c["points"]
+                                                         for c in pipeline.load(course_dir, student, A).cells}
